@@ -1,0 +1,17 @@
+import { getToken } from 'next-auth/jwt'
+import { NextResponse, type NextRequest } from 'next/server'
+import { NEXTAUTH_SECRET } from '@/lib/env'
+
+export const dynamic = 'force-dynamic'
+
+const noStore = { 'Cache-Control': 'private, no-store', Vary: 'Cookie' }
+
+// Checks the session itself (never trusts that proxy.ts ran): returns the
+// decoded next-auth JWT, or 401.
+export async function GET(req: NextRequest) {
+  const token = await getToken({ req, secret: NEXTAUTH_SECRET })
+  if (!token) {
+    return NextResponse.json({ error: 'Unauthorized' }, { status: 401, headers: noStore })
+  }
+  return NextResponse.json(token, { headers: noStore })
+}

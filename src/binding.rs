@@ -1,0 +1,134 @@
+//! The napi binding: thin conversions between JS values and the core. Every
+//! export catches panics (security.md RS-1); every failure is `null` or a
+//! thrown configuration error, never a crash.
+
+use crate::claims::now_seconds;
+use crate::jws::{JwsVerifier, KeyInput};
+use crate::token::{self, Cookies, Outcome, Reader, ReaderOptions};
+use napi::bindgen_prelude::{Buffer, Either, External};
+use napi::{Error, Result, Status};
+use napi_derive::napi;
+use zeroize::Zeroizing;
+
+type SecretInput = Either<String, Buffer>;
+
+fn secret_bytes(s: &SecretInput) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(match s {
+        Either::A(s) => s.as_bytes().to_vec(),
+        Either::B(b) => b.to_vec(),
+    })
+}
+
+#[napi(object)]
+pub struct JwsOptions {
+    /// e.g. ["HS256"] or ["RS256", "PS256"]; one key type.
+    pub algorithms: Vec<String>,
+    /// Shared secret for HS* (at least 32 bytes).
+    pub secret: Option<SecretInput>,
+    /// PEM public key, or a JWK as JSON text, for RS*/PS*/ES*/EdDSA.
+    pub public_key: Option<String>,
+    pub issuer: Option<Vec<String>>,
+    pub audience: Option<Vec<String>>,
+}
+
+#[napi(object)]
+pub struct ReaderInit {
+    pub secrets: Vec<SecretInput>,
+    pub secure_cookie: bool,
+    pub cookie_name: Option<String>,
+    pub salt: Option<String>,
+    pub jwt: Option<JwsOptions>,
+}
+
+/// Compiles a reader: cookie names, rules and derived keys, once per configuration.
+#[napi(catch_unwind)]
+pub fn compile_reader(init: ReaderInit) -> Result<External<Reader>> {
+    let jws = match &init.jwt {
+        None => None,
+        Some(j) => {
+            let secret = j.secret.as_ref().map(secret_bytes);
+            let key = match (&secret, &j.public_key) {
+                (Some(s), None) => KeyInput::Secret(s),
+                (None, Some(pem)) => KeyInput::Public(pem),
+                _ => {
+                    return Err(Error::new(
+                        Status::InvalidArg,
+                        "jwt needs exactly one of `secret` (HS*) or `publicKey` (RS*/PS*/ES*/EdDSA)",
+                    ))
+                }
+            };
+            let v = JwsVerifier::new(&j.algorithms, key, j.issuer.clone(), j.audience.clone())
+                .map_err(|e| Error::new(Status::InvalidArg, e))?;
+            Some(v)
+        }
+    };
+    Ok(External::new(Reader::new(ReaderOptions {
+        secrets: init.secrets.iter().map(secret_bytes).filter(|s| !s.is_empty()).collect(),
+        secure_cookie: init.secure_cookie,
+        cookie_name: init.cookie_name,
+        salt: init.salt,
+        jws,
+    })))
+}
+
+fn outcome(o: Outcome) -> Option<String> {
+    match o {
+        Outcome::None => None,
+        Outcome::Raw(t) => Some(t),
+        Outcome::Claims { json, .. } => Some(json),
+    }
+}
+
+/// getToken on a raw `Cookie` header: the claims as JSON text (or the raw
+/// token with `raw`), or null.
+#[napi(catch_unwind)]
+pub fn read_token(
+    reader: &External<Reader>,
+    cookie: Option<String>,
+    authorization: Option<String>,
+    raw: bool,
+) -> Option<String> {
+    let cookies = cookie.as_deref().map_or(Cookies::None, Cookies::Header);
+    outcome(reader.read(cookies, authorization.as_deref(), raw, now_seconds()))
+}
+
+/// getToken on already-parsed cookies (Pages-router `req.cookies`).
+#[napi(catch_unwind)]
+pub fn read_token_pairs(
+    reader: &External<Reader>,
+    names: Vec<String>,
+    values: Vec<String>,
+    authorization: Option<String>,
+    raw: bool,
+) -> Option<String> {
+    let pairs: Vec<(String, String)> = names.into_iter().zip(values).collect();
+    outcome(reader.read(Cookies::Pairs(&pairs), authorization.as_deref(), raw, now_seconds()))
+}
+
+/// Same as `readToken`, but builds the claims object natively instead of
+/// returning JSON text. Kept for the benchmark that compares the two.
+#[napi(catch_unwind)]
+pub fn read_token_object(
+    reader: &External<Reader>,
+    cookie: Option<String>,
+    authorization: Option<String>,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let cookies = cookie.as_deref().map_or(Cookies::None, Cookies::Header);
+    match reader.read(cookies, authorization.as_deref(), false, now_seconds()) {
+        Outcome::Claims { json, .. } => crate::json::parse_object(&json),
+        _ => None,
+    }
+}
+
+/// next-auth v4 `encode` of a prepared claims JSON text (iat/exp/jti already set).
+#[napi(catch_unwind)]
+pub fn encode_v4(secret: SecretInput, salt: String, claims_json: String) -> Result<String> {
+    token::encode_v4(&secret_bytes(&secret), &salt, &claims_json)
+        .ok_or_else(|| Error::new(Status::InvalidArg, "encode failed: the secret must be non-empty"))
+}
+
+/// next-auth v4 `decode`: validated claims JSON text, or null.
+#[napi(catch_unwind)]
+pub fn decode_v4(secret: SecretInput, salt: String, token: String) -> Option<String> {
+    token::decode_v4(&secret_bytes(&secret), &salt, &token, now_seconds())
+}

@@ -1,0 +1,108 @@
+//! Claim checks applied after decryption/verification (security.md JW-11,
+//! NA-1). The boundaries are jose's: expired when `exp <= now - 15`, not yet
+//! valid when `nbf > now + 15`. Stricter than next-auth: `exp` is required.
+
+use serde_json::{Map, Value};
+
+/// next-auth's clock tolerance, in seconds.
+pub const CLOCK_TOLERANCE: i64 = 15;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimError {
+    MissingExp,
+    Expired,
+    NotYetValid,
+    BadType,
+    CheckCookieShape,
+}
+
+/// Seconds since the epoch, as jose computes `now` (`floor(Date.now() / 1000)`).
+pub fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn number(v: &Value) -> Result<f64, ClaimError> {
+    v.as_f64().ok_or(ClaimError::BadType)
+}
+
+/// Validates the registered time claims and rejects OAuth check-cookie
+/// payloads (`{value, provider?, iat, exp, jti}`) offered as sessions.
+/// Returns `exp` so callers can bound cache lifetimes.
+pub fn validate(claims: &Map<String, Value>, now: i64) -> Result<f64, ClaimError> {
+    if let Some(iat) = claims.get("iat") {
+        number(iat)?;
+    }
+    let now = now as f64;
+    let tol = CLOCK_TOLERANCE as f64;
+    if let Some(nbf) = claims.get("nbf") {
+        if number(nbf)? > now + tol {
+            return Err(ClaimError::NotYetValid);
+        }
+    }
+    let exp = number(claims.get("exp").ok_or(ClaimError::MissingExp)?)?;
+    if exp <= now - tol {
+        return Err(ClaimError::Expired);
+    }
+    if claims.contains_key("value")
+        && claims
+            .keys()
+            .all(|k| matches!(k.as_str(), "value" | "provider" | "iat" | "exp" | "jti"))
+    {
+        return Err(ClaimError::CheckCookieShape);
+    }
+    Ok(exp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn exp_boundaries_match_jose() {
+        assert_eq!(validate(&obj(json!({"exp": NOW - 15})), NOW), Err(ClaimError::Expired));
+        assert!(validate(&obj(json!({"exp": NOW - 14})), NOW).is_ok());
+        assert!(validate(&obj(json!({"exp": NOW as f64 - 14.5})), NOW).is_ok());
+    }
+
+    #[test]
+    fn nbf_boundaries_match_jose() {
+        assert!(validate(&obj(json!({"exp": NOW + 60, "nbf": NOW + 15})), NOW).is_ok());
+        assert_eq!(
+            validate(&obj(json!({"exp": NOW + 60, "nbf": NOW + 16})), NOW),
+            Err(ClaimError::NotYetValid)
+        );
+    }
+
+    #[test]
+    fn exp_required_and_typed() {
+        assert_eq!(validate(&obj(json!({})), NOW), Err(ClaimError::MissingExp));
+        assert_eq!(validate(&obj(json!({"exp": "9999999999"})), NOW), Err(ClaimError::BadType));
+        assert_eq!(validate(&obj(json!({"exp": null})), NOW), Err(ClaimError::BadType));
+        assert_eq!(
+            validate(&obj(json!({"exp": NOW + 60, "iat": "x"})), NOW),
+            Err(ClaimError::BadType)
+        );
+        assert_eq!(
+            validate(&obj(json!({"exp": NOW + 60, "nbf": true})), NOW),
+            Err(ClaimError::BadType)
+        );
+    }
+
+    #[test]
+    fn check_cookie_shape_rejected() {
+        let state = json!({"value": "abc", "provider": "github", "iat": NOW, "exp": NOW + 900, "jti": "j"});
+        assert_eq!(validate(&obj(state), NOW), Err(ClaimError::CheckCookieShape));
+        let session = json!({"value": "abc", "sub": "1", "exp": NOW + 900});
+        assert!(validate(&obj(session), NOW).is_ok());
+    }
+}

@@ -1,0 +1,286 @@
+//! Session cookie selection and chunk reassembly.
+//!
+//! Parsing follows Next.js `RequestCookies` (what next-auth's middleware sees):
+//! pairs split on `;` plus following spaces, a pair without `=` has value
+//! `"true"`, names are not trimmed, values are percent-decoded once and a pair
+//! whose value does not decode is dropped. On top of that, security.md CK-1…CK-5:
+//! exact names, a strict chunk grammar (`name` or `name.0 … name.(n-1)`,
+//! contiguous), conflicting duplicates deny, size and count caps.
+
+use std::borrow::Cow;
+
+/// Largest `Cookie` header we parse (security.md CK-5).
+pub const MAX_HEADER_LEN: usize = 32 * 1024;
+/// Most cookie pairs we look at.
+pub const MAX_PAIRS: usize = 256;
+/// Most chunks a session cookie may have (`.0` … `.7`).
+pub const MAX_CHUNKS: usize = 8;
+/// Largest reassembled token.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// What one cookie family (a base name and its chunks) yields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// No cookie of this family.
+    Absent,
+    /// Present but unusable (conflicting duplicates, gaps, base and chunks
+    /// mixed, too many chunks, too long). Denies; never falls back to Bearer.
+    Invalid,
+    Found(String),
+}
+
+#[derive(Default)]
+struct Family<'a> {
+    base: Option<Cow<'a, str>>,
+    chunks: [Option<Cow<'a, str>>; MAX_CHUNKS],
+    invalid: bool,
+}
+
+impl<'a> Family<'a> {
+    fn put(slot: &mut Option<Cow<'a, str>>, value: Cow<'a, str>) -> bool {
+        match slot {
+            Some(prev) => *prev == value, // identical duplicates collapse, others conflict
+            None => {
+                *slot = Some(value);
+                true
+            }
+        }
+    }
+
+    /// Takes `value` for the base (`suffix` empty) or chunk `suffix`.
+    /// Returns false when the name is not of this family's grammar.
+    fn offer(&mut self, suffix: Option<&str>, value: Cow<'a, str>) -> bool {
+        let slot = match suffix {
+            None => &mut self.base,
+            Some(idx) => match chunk_index(idx) {
+                Some(i) if i < MAX_CHUNKS => &mut self.chunks[i],
+                Some(_) => {
+                    self.invalid = true; // more chunks than we accept
+                    return true;
+                }
+                None => return false, // `name.x`, `name.01`: not ours, ignored
+            },
+        };
+        // An empty value is no credential (v5 ignores them; v4 joins "" harmlessly).
+        if !value.is_empty() {
+            self.invalid |= !Self::put(slot, value);
+        }
+        true
+    }
+
+    fn finish(self) -> Lookup {
+        if self.invalid {
+            return Lookup::Invalid;
+        }
+        let n = self.chunks.iter().take_while(|c| c.is_some()).count();
+        let trailing = self.chunks[n..].iter().any(Option::is_some);
+        let out = match (self.base, n) {
+            (None, 0) if !trailing => return Lookup::Absent,
+            (Some(base), 0) if !trailing => base.into_owned(),
+            (None, n) if n > 0 && !trailing => {
+                let mut s = String::with_capacity(self.chunks[..n].iter().flatten().map(|c| c.len()).sum());
+                for c in self.chunks[..n].iter().flatten() {
+                    s.push_str(c);
+                }
+                s
+            }
+            _ => return Lookup::Invalid, // gap, or base and chunks together
+        };
+        if out.len() > MAX_TOKEN_LEN {
+            Lookup::Invalid
+        } else {
+            Lookup::Found(out)
+        }
+    }
+}
+
+/// `0` or `[1-9][0-9]{0,2}`.
+fn chunk_index(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let canonical = !b.is_empty() && b.len() <= 3 && b.iter().all(u8::is_ascii_digit) && (b[0] != b'0' || b.len() == 1);
+    if canonical {
+        s.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// JavaScript `decodeURIComponent`: `%XX` sequences must form valid UTF-8.
+pub fn decode_uri_component(s: &str) -> Option<Cow<'_, str>> {
+    if !s.contains('%') {
+        return Some(Cow::Borrowed(s));
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = b.get(i + 1..i + 3)?;
+            let hi = (hex[0] as char).to_digit(16)?;
+            let lo = (hex[1] as char).to_digit(16)?;
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok().map(Cow::Owned)
+}
+
+/// Collects the cookie families named by `bases` from (name, decoded value)
+/// pairs. Feed pairs with [`Collector::offer`], then call [`Collector::finish`].
+pub struct Collector<'a, 'b> {
+    bases: &'b [&'b str],
+    families: Vec<Family<'a>>,
+    pairs: usize,
+}
+
+impl<'a, 'b> Collector<'a, 'b> {
+    pub fn new(bases: &'b [&'b str]) -> Self {
+        Collector { bases, families: bases.iter().map(|_| Family::default()).collect(), pairs: 0 }
+    }
+
+    /// Offers one cookie. `value` must already be percent-decoded.
+    pub fn offer(&mut self, name: &str, value: Cow<'a, str>) {
+        self.pairs += 1;
+        for (base, fam) in self.bases.iter().zip(self.families.iter_mut()) {
+            let suffix = match name.strip_prefix(base) {
+                Some("") => None,
+                Some(rest) => match rest.strip_prefix('.') {
+                    Some(idx) => Some(idx),
+                    None => continue,
+                },
+                None => continue,
+            };
+            if fam.offer(suffix, value.clone()) {
+                return;
+            }
+        }
+    }
+
+    /// Offers one raw `name=value` pair as `RequestCookies` parses it.
+    fn offer_raw(&mut self, pair: &'a str) {
+        let (name, raw) = match pair.find('=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, "true"),
+        };
+        // Only decode values of names we care about.
+        if self.bases.iter().any(|b| name.starts_with(b)) {
+            if let Some(v) = decode_uri_component(raw) {
+                self.offer(name, v);
+            }
+        } else {
+            self.pairs += 1;
+        }
+    }
+
+    pub fn finish(self) -> Vec<Lookup> {
+        if self.pairs > MAX_PAIRS {
+            return self.families.iter().map(|_| Lookup::Invalid).collect();
+        }
+        self.families.into_iter().map(Family::finish).collect()
+    }
+}
+
+/// Parses a `Cookie` header and returns one [`Lookup`] per base name.
+pub fn lookup_header(header: &str, bases: &[&str]) -> Vec<Lookup> {
+    if header.len() > MAX_HEADER_LEN {
+        return bases.iter().map(|_| Lookup::Invalid).collect();
+    }
+    let mut c = Collector::new(bases);
+    for part in header.split(';') {
+        let pair = part.trim_start_matches(' ');
+        if !pair.is_empty() {
+            c.offer_raw(pair);
+        }
+    }
+    c.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const N: &str = "next-auth.session-token";
+
+    fn one(h: &str) -> Lookup {
+        lookup_header(h, &[N]).remove(0)
+    }
+
+    fn found(s: &str) -> Lookup {
+        Lookup::Found(s.into())
+    }
+
+    #[test]
+    fn base_and_ordering() {
+        assert_eq!(one("a=1; next-auth.session-token=tok; b=2"), found("tok"));
+        assert_eq!(one(""), Lookup::Absent);
+        assert_eq!(one("x=1"), Lookup::Absent);
+        assert_eq!(one("next-auth.session-token.1=B; next-auth.session-token.0=A"), found("AB"));
+        let many: Vec<String> = (0..8).rev().map(|i| format!("{N}.{i}={i}")).collect();
+        assert_eq!(one(&many.join("; ")), found("01234567"));
+    }
+
+    #[test]
+    fn strict_chunk_grammar() {
+        assert_eq!(one(&format!("{N}.0=A; {N}.2=C")), Lookup::Invalid); // gap
+        assert_eq!(one(&format!("{N}.1=B")), Lookup::Invalid); // no .0
+        assert_eq!(one(&format!("{N}=X; {N}.0=A; {N}.1=B")), Lookup::Invalid); // mixed
+        assert_eq!(one(&format!("{N}.8=A")), Lookup::Invalid); // too many
+        // names that merely share the prefix are ignored, never concatenated
+        assert_eq!(one(&format!("{N}.x=J; {N}.01=J; {N}X=J; {N}-foo=J; {N}=T")), found("T"));
+        assert_eq!(one(&format!("{N}.0x1=J; {N}.-1=J")), Lookup::Absent);
+        // empty base with chunks (a deleted base) reads the chunks, as next-auth does
+        assert_eq!(one(&format!("{N}=; {N}.0=A; {N}.1=B")), found("AB"));
+        assert_eq!(one(&format!("{N}=")), Lookup::Absent);
+    }
+
+    #[test]
+    fn duplicates() {
+        assert_eq!(one(&format!("{N}=A; {N}=A")), found("A"));
+        assert_eq!(one(&format!("{N}=A; {N}=B")), Lookup::Invalid);
+        assert_eq!(one(&format!("{N}.0=A; {N}.0=Z; {N}.1=B")), Lookup::Invalid);
+    }
+
+    #[test]
+    fn request_cookies_parsing() {
+        // spaces after `;` are eaten; names are not trimmed otherwise
+        assert_eq!(one(&format!("a=1;   {N}=tok")), found("tok"));
+        assert_eq!(one(&format!("{N} =tok")), Lookup::Absent);
+        assert_eq!(one(&format!(" {N}=tok")), found("tok")); // Headers trims the value
+        assert_eq!(one(&format!("\t{N}=tok")), Lookup::Absent);
+        // bare name: value "true"
+        assert_eq!(one(N), found("true"));
+        // percent-decoding once; invalid escape drops the pair
+        assert_eq!(one(&format!("{N}=a%2Eb")), found("a.b"));
+        assert_eq!(one(&format!("{N}=a%252Eb")), found("a%2Eb"));
+        assert_eq!(one(&format!("{N}=a%ZZb")), Lookup::Absent);
+        assert_eq!(one(&format!("{N}=%ED%A0%80")), Lookup::Absent); // surrogate, as decodeURIComponent throws
+        // Unicode whitespace is not trimmed
+        assert_eq!(one(&format!("\u{2000}{N}=tok")), Lookup::Absent);
+        // quotes are kept (and later fail to decode)
+        assert_eq!(one(&format!("{N}=\"tok\"")), found("\"tok\""));
+        // commas are not separators
+        assert_eq!(one(&format!("{N}=a,b=c")), found("a,b=c"));
+    }
+
+    #[test]
+    fn caps() {
+        let big = format!("{N}={}", "a".repeat(MAX_HEADER_LEN));
+        assert_eq!(one(&big), Lookup::Invalid);
+        let pairs: Vec<String> = (0..300).map(|i| format!("c{i}=1")).collect();
+        assert_eq!(one(&format!("{}; {N}=tok", pairs.join("; "))), Lookup::Invalid);
+        let long = format!("{N}.0={0}; {N}.1={0}; {N}.2={0}; {N}.3={0}; {N}.4={0}", "a".repeat(3933));
+        assert_eq!(one(&long), Lookup::Invalid);
+    }
+
+    #[test]
+    fn two_families_one_pass() {
+        let r = lookup_header("authjs.session-token=v5; next-auth.session-token=v4", &[N, "authjs.session-token"]);
+        assert_eq!(r, vec![found("v4"), found("v5")]);
+        // The secure and plain names never mix.
+        let r = lookup_header("__Secure-next-auth.session-token=s", &[N]);
+        assert_eq!(r, vec![Lookup::Absent]);
+    }
+}

@@ -1,0 +1,18 @@
+//! next-auth-native: reads and checks NextAuth.js session tokens natively.
+//!
+//! The core (every module but `binding`) has no napi types, so `cargo test
+//! --no-default-features` covers it without Node.
+
+#![forbid(unsafe_code)]
+
+pub mod b64;
+pub mod claims;
+pub mod cookies;
+pub mod json;
+pub mod jwe;
+pub mod jws;
+pub mod keys;
+pub mod token;
+
+#[cfg(feature = "node")]
+mod binding;

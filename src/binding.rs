@@ -38,6 +38,8 @@ pub struct ReaderInit {
     pub cookie_name: Option<String>,
     pub salt: Option<String>,
     pub jwt: Option<JwsOptions>,
+    /// Read `authjs.session-token` when no v4 cookie is present (default true).
+    pub v5_fallback: Option<bool>,
 }
 
 /// Compiles a reader: cookie names, rules and derived keys, once per configuration.
@@ -68,6 +70,7 @@ pub fn compile_reader(init: ReaderInit) -> Result<External<Reader>> {
         cookie_name: init.cookie_name,
         salt: init.salt,
         jws,
+        v5_fallback: init.v5_fallback.unwrap_or(true),
     })))
 }
 

@@ -5,7 +5,7 @@
 
 use crate::{b64, json};
 use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes256Gcm, KeyInit};
+use aes_gcm::Aes256Gcm;
 use hmac::{Hmac, Mac};
 use sha2::Sha512;
 use subtle::ConstantTimeEq;
@@ -188,6 +188,7 @@ pub fn encrypt_v5_cbc(key: &[u8; 64], kid: &str, plaintext: &[u8]) -> Option<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aes_gcm::KeyInit;
 
     fn cipher() -> Aes256Gcm {
         Aes256Gcm::new(&[9u8; 32].into())

@@ -3,7 +3,7 @@
 //! The core (every module but `binding`) has no napi types, so `cargo test
 //! --no-default-features` covers it without Node.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod b64;
 pub mod claims;

@@ -38,6 +38,8 @@ pub struct ReaderOptions {
     pub salt: Option<String>,
     /// Native JWS verification instead of JWE.
     pub jws: Option<JwsVerifier>,
+    /// Also read Auth.js v5 cookies when no v4 cookie is present.
+    pub v5_fallback: bool,
 }
 
 struct V5Key {
@@ -101,8 +103,12 @@ impl Reader {
             (vec![(name, rules.clone())], rules, Some(salt))
         } else {
             let v4_name = opts.cookie_name.unwrap_or_else(|| v4_default.to_owned());
-            let v5 = Rules::V5 { salt: v5_default.to_owned() };
-            (vec![(v4_name, Rules::V4), (v5_default.to_owned(), v5)], Rules::V4, Some(v5_default.to_owned()))
+            if opts.v5_fallback {
+                let v5 = Rules::V5 { salt: v5_default.to_owned() };
+                (vec![(v4_name, Rules::V4), (v5_default.to_owned(), v5)], Rules::V4, Some(v5_default.to_owned()))
+            } else {
+                (vec![(v4_name, Rules::V4)], Rules::V4, None)
+            }
         };
         let v4 = if families.iter().any(|(_, r)| *r == Rules::V4) {
             opts.secrets
@@ -276,6 +282,7 @@ mod tests {
             cookie_name: None,
             salt: None,
             jws: None,
+            v5_fallback: true,
         };
         f(&mut o);
         Reader::new(o)

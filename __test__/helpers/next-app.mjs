@@ -4,7 +4,8 @@
 // Nothing here depends on a test framework.
 
 import { spawn, execFile } from 'node:child_process'
-import { existsSync, readdirSync, rmSync, mkdirSync, createWriteStream } from 'node:fs'
+import { existsSync, readdirSync, rmSync, mkdtempSync, createWriteStream } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
 import path from 'node:path'
@@ -28,7 +29,13 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 /** Environment for child processes: no telemetry, no inherited NEXTAUTH_* surprises unless given. */
 export function childEnv(extra = {}) {
-  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NEXT_AUTH_NATIVE_EXAMPLE_QUIET: '1' }
+  const env = {
+    ...process.env,
+    NEXT_TELEMETRY_DISABLED: '1',
+    // Next 15.5 otherwise tries (and fails, harmlessly) to "patch" the lockfile over the network.
+    NEXT_IGNORE_INCORRECT_LOCKFILE: '1',
+    NEXT_AUTH_NATIVE_EXAMPLE_QUIET: '1',
+  }
   for (const k of ['NEXTAUTH_URL', 'NEXTAUTH_SECRET', 'AUTH_SECRET', 'AUTH_URL', 'AUTH_TRUST_HOST', 'VERCEL', 'PORT', 'NODE_OPTIONS']) {
     delete env[k]
   }
@@ -102,7 +109,7 @@ export function assertAddonBuilt() {
  * NOT re-copy it after the addon is rebuilt (npm says "up to date"), so the old
  * copy is removed first.
  */
-export async function installApp(appDir, { logFile, echo = false } = {}) {
+export async function installApp(appDir, { logFile, echo = false, requireMiddleware = true } = {}) {
   assertAddonBuilt()
   rmSync(path.join(appDir, 'node_modules', 'next-auth-native'), { recursive: true, force: true })
   await run(NPM, ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: appDir, logFile, echo, env: childEnv() })
@@ -111,7 +118,7 @@ export async function installApp(appDir, { logFile, echo = false } = {}) {
   if (nodes.length === 0) {
     throw new Error(`${installed} has no .node binary after npm install (is "*.node" in the root package.json "files"?)`)
   }
-  if (!existsSync(path.join(installed, 'lib', 'middleware.js'))) {
+  if (requireMiddleware && !existsSync(path.join(installed, 'lib', 'middleware.js'))) {
     throw new Error(`${installed}/lib/middleware.js is missing: the next-auth-native package has no middleware entry point yet`)
   }
 }
@@ -331,10 +338,8 @@ export async function launchChromium({ userDataDir } = {}) {
     '--disable-sync',
     '--disable-dev-shm-usage',
   ]
-  // A fresh profile each time; launchPersistentContext would need it explicitly,
-  // launch() creates its own temporary one, we still pass one so nothing is shared.
-  const dir = userDataDir ?? path.join(OUTPUT_DIR, `chromium-profile-${process.pid}-${Date.now()}`)
-  mkdirSync(dir, { recursive: true })
+  // A fresh, throw-away profile (user data dir) for every launch.
+  const dir = userDataDir ?? mkdtempSync(path.join(tmpdir(), 'next-auth-native-chromium-'))
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM_PATH,
     headless: true,

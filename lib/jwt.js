@@ -1,0 +1,216 @@
+'use strict'
+// next-auth-native/jwt: drop-in for next-auth/jwt (getToken, encode, decode).
+const native = require('./native')
+const { randomUUID } = require('node:crypto')
+
+const DEFAULT_MAX_AGE = 30 * 24 * 60 * 60
+
+// ---------------------------------------------------------------------------
+// Compiled readers. Keys are derived once per configuration, in Rust; this
+// cache maps the configuration to the compiled native reader.
+
+const MAX_READERS = 64
+const readers = new Map()
+let last = null // fast path: the configuration of the previous call
+
+function secretId(s) {
+  if (typeof s === 'string') return 's' + s
+  if (s instanceof Uint8Array) return 'b' + Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString('base64')
+  return '-'
+}
+
+function normalizeSecrets(secret) {
+  const list = Array.isArray(secret) ? secret : [secret]
+  return list.filter((s) => (typeof s === 'string' && s !== '') || (s instanceof Uint8Array && s.byteLength > 0))
+    .map((s) => (typeof s === 'string' ? s : Buffer.from(s)))
+}
+
+function compileReader(secret, secureCookie, cookieName, salt, jwt, v5Fallback) {
+  if (last !== null && last.secret === secret && last.secureCookie === secureCookie && last.cookieName === cookieName &&
+      last.salt === salt && last.jwt === jwt && last.v5Fallback === v5Fallback) {
+    return last.reader
+  }
+  const key = [
+    Array.isArray(secret) ? secret.map(secretId).join('\u0000') : secretId(secret),
+    secureCookie ? 1 : 0, cookieName ?? '', salt === undefined ? '\u0001' : salt,
+    jwt ? JSON.stringify(jwt) : '', v5Fallback ? 1 : 0,
+  ].join('\u0002')
+  let reader = readers.get(key)
+  if (reader === undefined) {
+    reader = native.compileReader({
+      secrets: normalizeSecrets(secret),
+      secureCookie,
+      cookieName: typeof cookieName === 'string' ? cookieName : undefined,
+      salt: typeof salt === 'string' ? salt : undefined,
+      jwt: jwt ? jwsOptions(jwt) : undefined,
+      v5Fallback,
+    })
+    if (readers.size >= MAX_READERS) readers.delete(readers.keys().next().value)
+    readers.set(key, reader)
+  }
+  last = { secret, secureCookie, cookieName, salt, jwt, v5Fallback, reader }
+  return reader
+}
+
+function jwsOptions(jwt) {
+  const list = (v) => (v === undefined || v === null ? undefined : Array.isArray(v) ? v.map(String) : [String(v)])
+  const publicKey = jwt.publicKey
+  return {
+    algorithms: list(jwt.algorithms) ?? [],
+    secret: jwt.secret,
+    publicKey: publicKey === undefined || publicKey === null ? undefined
+      : typeof publicKey === 'string' ? publicKey : JSON.stringify(publicKey),
+    issuer: list(jwt.issuer),
+    audience: list(jwt.audience),
+  }
+}
+
+let warnedJwtConfig = false
+
+// ---------------------------------------------------------------------------
+// Reading the request.
+
+/** next-auth's env default for `secureCookie` (nextauth-v4.md §1.2). */
+function defaultSecureCookie() {
+  return process.env.NEXTAUTH_URL?.startsWith('https://') ?? !!process.env.VERCEL
+}
+
+function defaultSecret() {
+  return process.env.NEXTAUTH_SECRET ?? process.env.AUTH_SECRET
+}
+
+function cookiePairs(cookies) {
+  const names = []
+  const values = []
+  const add = (n, v) => { names.push(String(n)); values.push(String(v)) }
+  if (typeof cookies.getAll === 'function') {
+    for (const { name, value } of cookies.getAll()) add(name, value)
+  } else if (cookies instanceof Map) {
+    for (const [name, value] of cookies) add(name, typeof value === 'object' && value !== null ? value.value : value)
+  } else {
+    for (const name in cookies) add(name, cookies[name])
+  }
+  return { names, values }
+}
+
+/**
+ * Runs the native read for `req`: the claims JSON text, the raw token
+ * (`raw`), or null. `req` may be a NextRequest/Request, a Pages-router
+ * request, or a bare IncomingMessage (whose Cookie header is parsed).
+ */
+function readRequest(req, reader, raw) {
+  const headers = req.headers
+  let cookie
+  let authorization
+  if (headers != null && typeof headers.get === 'function') {
+    cookie = headers.get('cookie')
+    authorization = headers.get('authorization')
+  } else if (headers != null && typeof headers === 'object') {
+    cookie = headers.cookie
+    authorization = headers.authorization
+  }
+  if (Array.isArray(cookie)) cookie = cookie.join('; ')
+  if (typeof authorization !== 'string') authorization = undefined
+  if (typeof cookie === 'string') return native.readToken(reader, cookie, authorization, raw)
+  const cookies = req.cookies
+  if (cookies != null && typeof cookies === 'object') {
+    const { names, values } = cookiePairs(cookies)
+    return native.readTokenPairs(reader, names, values, authorization, raw)
+  }
+  return native.readToken(reader, undefined, authorization, raw)
+}
+
+function resolve(params) {
+  if (!params || !params.req) throw new Error('Must pass `req` to JWT getToken()')
+  let { secureCookie, secret } = params
+  if (secureCookie === undefined) secureCookie = defaultSecureCookie()
+  if (secret === undefined) secret = defaultSecret()
+  return { req: params.req, secureCookie: !!secureCookie, secret }
+}
+
+function readerFor(params, secret, secureCookie, v5Fallback) {
+  try {
+    return compileReader(secret, secureCookie, params.cookieName, params.salt, params.jwt, v5Fallback)
+  } catch (err) {
+    // A bad `jwt` option is a configuration error: say so once, then deny.
+    if (!warnedJwtConfig) {
+      warnedJwtConfig = true
+      ;(params.logger ?? console).error?.('[next-auth-native][error][JWT_CONFIG]', err.message)
+    }
+    return null
+  }
+}
+
+/**
+ * Synchronous getToken: the same parameters and results as next-auth's
+ * getToken, without a Promise. A custom `decode` callback is not supported
+ * here (use `getToken`).
+ */
+function getTokenSync(params) {
+  const { req, secureCookie, secret } = resolve(params)
+  if (params.decode) throw new TypeError('getTokenSync does not take a `decode` callback; use getToken')
+  const reader = readerFor(params, secret, secureCookie, true)
+  if (reader === null) return null
+  const raw = !!params.raw
+  const out = readRequest(req, reader, raw)
+  if (out === null || out === undefined) return null
+  return raw ? out : JSON.parse(out)
+}
+
+/**
+ * Drop-in for `getToken` from `next-auth/jwt`. Resolves to the decoded
+ * claims, the raw token (`raw: true`) or null. Rejects only when `req` is
+ * missing.
+ */
+async function getToken(params) {
+  if (!params || !params.decode) return getTokenSync(params)
+  const { req, secureCookie, secret } = resolve(params)
+  // A JS decode callback: find the token natively (v4 rules), decode in JS.
+  const reader = readerFor({ ...params, jwt: undefined, salt: undefined }, secret, secureCookie, false)
+  if (reader === null) return null
+  const token = readRequest(req, reader, true)
+  if (!token) return null
+  if (params.raw) return token
+  try {
+    return await params.decode({ token, secret })
+  } catch {
+    return null
+  }
+}
+
+function isClaimsObject(token) {
+  return typeof token === 'object' && token !== null && !Array.isArray(token)
+}
+
+/**
+ * Drop-in for next-auth/jwt's `encode`: A256GCM JWE under the HKDF-derived
+ * key, with `iat`, `exp` and `jti` set as next-auth sets them.
+ */
+async function encode(params) {
+  const { token = {}, secret, maxAge = DEFAULT_MAX_AGE, salt = '' } = params
+  if (!isClaimsObject(token)) throw new TypeError('JWT Claims Set MUST be an object')
+  const now = Date.now()
+  const claims = { ...token, iat: Math.floor(now / 1000), exp: ((now / 1000) | 0) + maxAge, jti: randomUUID() }
+  if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) throw new TypeError('secret must be a string or Uint8Array')
+  return native.encodeV4(typeof secret === 'string' ? secret : Buffer.from(secret), String(salt), JSON.stringify(claims))
+}
+
+/**
+ * Drop-in for next-auth/jwt's `decode`: the claims, `null` for an empty
+ * token, and a rejection for an invalid or expired one (as jose throws).
+ */
+async function decode(params) {
+  const { token, secret, salt = '' } = params
+  if (!token) return null
+  if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) throw new TypeError('secret must be a string or Uint8Array')
+  const out = native.decodeV4(typeof secret === 'string' ? secret : Buffer.from(secret), String(salt), String(token))
+  if (out === null || out === undefined) throw new Error('Invalid or expired session token')
+  return JSON.parse(out)
+}
+
+module.exports = { getToken, getTokenSync, encode, decode }
+// Internal helpers shared with the middleware module.
+Object.defineProperty(module.exports, '_internal', {
+  value: { compileReader, readRequest, defaultSecureCookie, defaultSecret, readerFor, resolve },
+  enumerable: false,
+})

@@ -36,6 +36,17 @@ export interface JwsOptions {
   audience?: Array<string>
 }
 
+/** The Bearer half of getToken (next-auth v4's rule). */
+export declare function readBearer(reader: ExternalObject<Reader>, authorization: string, raw: boolean): string | null
+
+/**
+ * The cookie half of getToken: the result string, `false` (null: a
+ * present but unusable cookie, or a token that did not decode), or `true`
+ * (no session cookie: the caller consults the Authorization header with
+ * `readBearer`, so it reads that header only when it matters).
+ */
+export declare function readCookie(reader: ExternalObject<Reader>, cookie: string, raw: boolean): string | boolean
+
 export interface ReaderInit {
   secrets: Array<SecretInput>
   secureCookie: boolean

@@ -101,23 +101,28 @@ function cookiePairs(cookies) {
 function readRequest(req, reader, raw) {
   const headers = req.headers
   let cookie
-  let authorization
+  let getAuthorization
   if (headers != null && typeof headers.get === 'function') {
     cookie = headers.get('cookie')
-    authorization = headers.get('authorization')
+    getAuthorization = () => headers.get('authorization')
   } else if (headers != null && typeof headers === 'object') {
     cookie = headers.cookie
-    authorization = headers.authorization
+    getAuthorization = () => headers.authorization
+  } else {
+    getAuthorization = () => undefined
   }
   if (Array.isArray(cookie)) cookie = cookie.join('; ')
-  if (typeof authorization !== 'string') authorization = undefined
-  if (typeof cookie === 'string') return native.readToken(reader, cookie, authorization, raw)
-  const cookies = req.cookies
-  if (cookies != null && typeof cookies === 'object') {
-    const { names, values } = cookiePairs(cookies)
-    return native.readTokenPairs(reader, names, values, authorization, raw)
+  if (typeof cookie === 'string') {
+    const out = native.readCookie(reader, cookie, raw)
+    if (out !== true) return out === false ? null : out
+  } else if (req.cookies != null && typeof req.cookies === 'object') {
+    const auth = getAuthorization()
+    const { names, values } = cookiePairs(req.cookies)
+    return native.readTokenPairs(reader, names, values, typeof auth === 'string' ? auth : undefined, raw)
   }
-  return native.readToken(reader, undefined, authorization, raw)
+  // No session cookie: next-auth's Bearer fallback.
+  const auth = getAuthorization()
+  return typeof auth === 'string' ? native.readBearer(reader, auth, raw) : null
 }
 
 function resolve(params) {

@@ -4,7 +4,7 @@
 
 use crate::claims::now_seconds;
 use crate::jws::{JwsVerifier, KeyInput};
-use crate::token::{self, Cookies, Outcome, Reader, ReaderOptions};
+use crate::token::{self, Cookies, Outcome, Reader, ReaderOptions, Step};
 use napi::bindgen_prelude::{Buffer, Either, External};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
@@ -95,6 +95,28 @@ pub fn read_token(
     outcome(reader.read(cookies, authorization.as_deref(), raw, now_seconds()))
 }
 
+/// The cookie half of getToken: the result string, `false` (null: a
+/// present but unusable cookie, or a token that did not decode), or `true`
+/// (no session cookie: the caller consults the Authorization header with
+/// `readBearer`, so it reads that header only when it matters).
+#[napi(catch_unwind)]
+pub fn read_cookie(reader: &External<Reader>, cookie: String, raw: bool) -> Either<String, bool> {
+    match reader.from_cookies(Cookies::Header(&cookie)) {
+        Step::Found(token, rules) => match outcome(reader.finish(&token, &rules, raw, now_seconds())) {
+            Some(s) => Either::A(s),
+            None => Either::B(false),
+        },
+        Step::Deny => Either::B(false),
+        Step::NoCookie => Either::B(true),
+    }
+}
+
+/// The Bearer half of getToken (next-auth v4's rule).
+#[napi(catch_unwind)]
+pub fn read_bearer(reader: &External<Reader>, authorization: String, raw: bool) -> Option<String> {
+    outcome(reader.read_bearer(&authorization, raw, now_seconds()))
+}
+
 /// getToken on already-parsed cookies (Pages-router `req.cookies`).
 #[napi(catch_unwind)]
 pub fn read_token_pairs(
@@ -135,3 +157,4 @@ pub fn encode_v4(secret: SecretInput, salt: String, claims_json: String) -> Resu
 pub fn decode_v4(secret: SecretInput, salt: String, token: String) -> Option<String> {
     token::decode_v4(&secret_bytes(&secret), &salt, &token, now_seconds())
 }
+

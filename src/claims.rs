@@ -2,7 +2,7 @@
 //! NA-1). The boundaries are jose's: expired when `exp <= now - 15`, not yet
 //! valid when `nbf > now + 15`. Stricter than next-auth: `exp` is required.
 
-use serde_json::{Map, Value};
+use crate::json::{ClaimFacts, Num};
 
 /// next-auth's clock tolerance, in seconds.
 pub const CLOCK_TOLERANCE: i64 = 15;
@@ -24,33 +24,32 @@ pub fn now_seconds() -> i64 {
         .unwrap_or(0)
 }
 
-fn number(v: &Value) -> Result<f64, ClaimError> {
-    v.as_f64().ok_or(ClaimError::BadType)
+fn number(v: Num) -> Result<f64, ClaimError> {
+    match v {
+        Num::Finite(n) => Ok(n),
+        Num::NotANumber => Err(ClaimError::BadType),
+    }
 }
 
 /// Validates the registered time claims and rejects OAuth check-cookie
 /// payloads (`{value, provider?, iat, exp, jti}`) offered as sessions.
 /// Returns `exp` so callers can bound cache lifetimes.
-pub fn validate(claims: &Map<String, Value>, now: i64) -> Result<f64, ClaimError> {
-    if let Some(iat) = claims.get("iat") {
+pub fn validate(claims: &ClaimFacts, now: i64) -> Result<f64, ClaimError> {
+    if let Some(iat) = claims.iat {
         number(iat)?;
     }
     let now = now as f64;
     let tol = CLOCK_TOLERANCE as f64;
-    if let Some(nbf) = claims.get("nbf") {
+    if let Some(nbf) = claims.nbf {
         if number(nbf)? > now + tol {
             return Err(ClaimError::NotYetValid);
         }
     }
-    let exp = number(claims.get("exp").ok_or(ClaimError::MissingExp)?)?;
+    let exp = number(claims.exp.ok_or(ClaimError::MissingExp)?)?;
     if exp <= now - tol {
         return Err(ClaimError::Expired);
     }
-    if claims.contains_key("value")
-        && claims
-            .keys()
-            .all(|k| matches!(k.as_str(), "value" | "provider" | "iat" | "exp" | "jti"))
-    {
+    if claims.check_cookie_shape {
         return Err(ClaimError::CheckCookieShape);
     }
     Ok(exp)
@@ -59,10 +58,10 @@ pub fn validate(claims: &Map<String, Value>, now: i64) -> Result<f64, ClaimError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
+    fn obj(v: Value) -> ClaimFacts {
+        crate::json::scan_claims(&v.to_string()).unwrap()
     }
 
     const NOW: i64 = 1_800_000_000;

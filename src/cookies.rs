@@ -20,14 +20,18 @@ pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
 /// What one cookie family (a base name and its chunks) yields.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lookup {
+pub enum Lookup<'a> {
     /// No cookie of this family.
     Absent,
     /// Present but unusable (conflicting duplicates, gaps, base and chunks
     /// mixed, too many chunks, too long). Denies; never falls back to Bearer.
     Invalid,
-    Found(String),
+    /// The token, borrowed from the header when it needed no reassembly.
+    Found(Cow<'a, str>),
 }
+
+/// Most cookie families one pass collects (v4 name and the v5 fallback).
+pub const MAX_FAMILIES: usize = 2;
 
 #[derive(Default)]
 struct Family<'a> {
@@ -68,7 +72,7 @@ impl<'a> Family<'a> {
         true
     }
 
-    fn finish(self) -> Lookup {
+    fn finish(self) -> Lookup<'a> {
         if self.invalid {
             return Lookup::Invalid;
         }
@@ -76,13 +80,13 @@ impl<'a> Family<'a> {
         let trailing = self.chunks[n..].iter().any(Option::is_some);
         let out = match (self.base, n) {
             (None, 0) if !trailing => return Lookup::Absent,
-            (Some(base), 0) if !trailing => base.into_owned(),
+            (Some(base), 0) if !trailing => base,
             (None, n) if n > 0 && !trailing => {
                 let mut s = String::with_capacity(self.chunks[..n].iter().flatten().map(|c| c.len()).sum());
                 for c in self.chunks[..n].iter().flatten() {
                     s.push_str(c);
                 }
-                s
+                Cow::Owned(s)
             }
             _ => return Lookup::Invalid, // gap, or base and chunks together
         };
@@ -132,13 +136,15 @@ pub fn decode_uri_component(s: &str) -> Option<Cow<'_, str>> {
 /// pairs. Feed pairs with [`Collector::offer`], then call [`Collector::finish`].
 pub struct Collector<'a, 'b> {
     bases: &'b [&'b str],
-    families: Vec<Family<'a>>,
+    families: [Family<'a>; MAX_FAMILIES],
     pairs: usize,
 }
 
 impl<'a, 'b> Collector<'a, 'b> {
+    /// `bases` holds at most [`MAX_FAMILIES`] names; extra names are ignored.
     pub fn new(bases: &'b [&'b str]) -> Self {
-        Collector { bases, families: bases.iter().map(|_| Family::default()).collect(), pairs: 0 }
+        let bases = &bases[..bases.len().min(MAX_FAMILIES)];
+        Collector { bases, families: Default::default(), pairs: 0 }
     }
 
     /// Offers one cookie. `value` must already be percent-decoded.
@@ -175,18 +181,19 @@ impl<'a, 'b> Collector<'a, 'b> {
         }
     }
 
-    pub fn finish(self) -> Vec<Lookup> {
+    /// One [`Lookup`] per base name, in order (unused slots are `Absent`).
+    pub fn finish(self) -> [Lookup<'a>; MAX_FAMILIES] {
         if self.pairs > MAX_PAIRS {
-            return self.families.iter().map(|_| Lookup::Invalid).collect();
+            return [Lookup::Invalid, Lookup::Invalid];
         }
-        self.families.into_iter().map(Family::finish).collect()
+        self.families.map(Family::finish)
     }
 }
 
 /// Parses a `Cookie` header and returns one [`Lookup`] per base name.
-pub fn lookup_header(header: &str, bases: &[&str]) -> Vec<Lookup> {
+pub fn lookup_header<'a>(header: &'a str, bases: &[&str]) -> [Lookup<'a>; MAX_FAMILIES] {
     if header.len() > MAX_HEADER_LEN {
-        return bases.iter().map(|_| Lookup::Invalid).collect();
+        return [Lookup::Invalid, Lookup::Invalid];
     }
     let mut c = Collector::new(bases);
     for part in header.split(';') {
@@ -204,11 +211,12 @@ mod tests {
 
     const N: &str = "next-auth.session-token";
 
-    fn one(h: &str) -> Lookup {
-        lookup_header(h, &[N]).remove(0)
+    fn one(h: &str) -> Lookup<'_> {
+        let [first, _] = lookup_header(h, &[N]);
+        first
     }
 
-    fn found(s: &str) -> Lookup {
+    fn found(s: &str) -> Lookup<'_> {
         Lookup::Found(s.into())
     }
 
@@ -278,9 +286,9 @@ mod tests {
     #[test]
     fn two_families_one_pass() {
         let r = lookup_header("authjs.session-token=v5; next-auth.session-token=v4", &[N, "authjs.session-token"]);
-        assert_eq!(r, vec![found("v4"), found("v5")]);
+        assert_eq!(r, [found("v4"), found("v5")]);
         // The secure and plain names never mix.
         let r = lookup_header("__Secure-next-auth.session-token=s", &[N]);
-        assert_eq!(r, vec![Lookup::Absent]);
+        assert_eq!(r, [Lookup::Absent, Lookup::Absent]);
     }
 }

@@ -82,6 +82,10 @@ pub fn parse<'a>(token: &'a str, allowed: &[Enc]) -> Result<Jwe<'a>, JweError> {
     if h.is_empty() || h.len() > MAX_HEADER_LEN || !ek.is_empty() || iv.is_empty() || tag.is_empty() {
         return Err(JweError::Malformed);
     }
+    if h == V4_HEADER_B64 && allowed.contains(&Enc::A256Gcm) {
+        // The exact header next-auth v4 writes: nothing to parse.
+        return Ok(Jwe { header_b64: h, enc: Enc::A256Gcm, kid: None, iv_b64: iv, ct_b64: ct, tag_b64: tag });
+    }
     let header_bytes = b64::decode(h).ok_or(JweError::Header)?;
     let header_text = std::str::from_utf8(&header_bytes).map_err(|_| JweError::Header)?;
     let header = json::parse_object(header_text).ok_or(JweError::Header)?;
@@ -104,19 +108,20 @@ pub fn parse<'a>(token: &'a str, allowed: &[Enc]) -> Result<Jwe<'a>, JweError> {
 
 impl Jwe<'_> {
     /// AES-256-GCM (RFC 7518 §5.3): 96-bit IV, 128-bit tag, AAD = header segment.
-    pub fn decrypt_gcm(&self, cipher: &Aes256Gcm) -> Result<Zeroizing<Vec<u8>>, JweError> {
+    /// The plaintext is the claims the caller hands to JS, so it is not zeroised.
+    pub fn decrypt_gcm(&self, cipher: &Aes256Gcm) -> Result<Vec<u8>, JweError> {
         debug_assert_eq!(self.enc, Enc::A256Gcm);
         let iv = b64::decode_array::<12>(self.iv_b64).ok_or(JweError::Malformed)?;
         let tag = b64::decode_array::<16>(self.tag_b64).ok_or(JweError::Malformed)?;
-        let mut buf = Zeroizing::new(b64::decode(self.ct_b64).ok_or(JweError::Malformed)?);
+        let mut buf = b64::decode(self.ct_b64).ok_or(JweError::Malformed)?;
         cipher
-            .decrypt_in_place_detached(&iv.into(), self.header_b64.as_bytes(), &mut *buf, &tag.into())
+            .decrypt_in_place_detached(&iv.into(), self.header_b64.as_bytes(), &mut buf, &tag.into())
             .map_err(|_| JweError::Decrypt)?;
         Ok(buf)
     }
 
     /// A256CBC-HS512 (RFC 7518 §5.2.5): MAC first, constant-time, then decrypt.
-    pub fn decrypt_cbc_hs512(&self, key: &[u8; 64]) -> Result<Zeroizing<Vec<u8>>, JweError> {
+    pub fn decrypt_cbc_hs512(&self, key: &[u8; 64]) -> Result<Vec<u8>, JweError> {
         debug_assert_eq!(self.enc, Enc::A256CbcHs512);
         use cbc::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
         let iv = b64::decode_array::<16>(self.iv_b64).ok_or(JweError::Malformed)?;
@@ -137,8 +142,7 @@ impl Jwe<'_> {
             return Err(JweError::Decrypt);
         }
         let dec = cbc::Decryptor::<aes::Aes256>::new_from_slices(enc_key, &iv).map_err(|_| JweError::Decrypt)?;
-        let pt = dec.decrypt_padded_vec_mut::<Pkcs7>(&ct).map_err(|_| JweError::Decrypt)?;
-        Ok(Zeroizing::new(pt))
+        dec.decrypt_padded_vec_mut::<Pkcs7>(&ct).map_err(|_| JweError::Decrypt)
     }
 }
 

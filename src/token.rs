@@ -54,6 +54,70 @@ struct V5Keys {
     keys: OnceLock<Vec<V5Key>>,
 }
 
+/// A bounded cache of decoded tokens, keyed by the exact token string
+/// (security.md RS-6): never returns a token past its `exp`, keeps an entry
+/// at most [`CACHE_TTL_SECS`], evicts the oldest entry when full. Only tokens
+/// that decoded are cached, so unauthenticated input cannot fill it.
+///
+/// The map is indexed by a keyed hash of the token's last 64 bytes (its
+/// authentication tag and ciphertext tail) and every hit compares the whole
+/// token, so a lookup hashes a few dozen bytes instead of the whole token.
+struct TokenCache {
+    hasher: std::collections::hash_map::RandomState,
+    map: std::collections::HashMap<u64, CacheEntry>,
+    order: std::collections::VecDeque<u64>,
+}
+
+struct CacheEntry {
+    token: Box<str>,
+    rules: Rules,
+    json: String,
+    exp: f64,
+    inserted: i64,
+}
+
+const CACHE_CAPACITY: usize = 1024;
+const CACHE_TTL_SECS: i64 = 60;
+const CACHE_MAX_JSON: usize = 8 * 1024;
+
+impl TokenCache {
+    fn new() -> Self {
+        TokenCache { hasher: Default::default(), map: Default::default(), order: Default::default() }
+    }
+
+    fn key(&self, token: &str) -> u64 {
+        use std::hash::BuildHasher;
+        let b = token.as_bytes();
+        self.hasher.hash_one(&b[b.len().saturating_sub(64)..])
+    }
+
+    fn get(&self, key: u64, token: &str, rules: &Rules, now: i64) -> Option<(String, f64)> {
+        let e = self.map.get(&key)?;
+        let fresh = *e.token == *token
+            && e.rules == *rules
+            && now - e.inserted < CACHE_TTL_SECS
+            && e.exp > (now - claims::CLOCK_TOLERANCE) as f64;
+        fresh.then(|| (e.json.clone(), e.exp))
+    }
+
+    fn put(&mut self, key: u64, token: &str, rules: &Rules, json: &str, exp: f64, now: i64) {
+        if json.len() > CACHE_MAX_JSON {
+            return;
+        }
+        if self.map.len() >= CACHE_CAPACITY && !self.map.contains_key(&key) {
+            while let Some(old) = self.order.pop_front() {
+                if self.map.remove(&old).is_some() {
+                    break;
+                }
+            }
+        }
+        let entry = CacheEntry { token: token.into(), rules: rules.clone(), json: json.to_owned(), exp, inserted: now };
+        if self.map.insert(key, entry).is_none() {
+            self.order.push_back(key);
+        }
+    }
+}
+
 pub struct Reader {
     /// Cookie families in lookup order: (base name, rules).
     families: Vec<(String, Rules)>,
@@ -65,6 +129,7 @@ pub struct Reader {
     v4: Vec<Aes256Gcm>,
     v5: Vec<V5Keys>,
     jws: Option<JwsVerifier>,
+    cache: std::sync::Mutex<TokenCache>,
 }
 
 /// What a read produced.
@@ -75,6 +140,14 @@ pub enum Outcome {
     Raw(String),
     /// Validated claims as JSON text (a single object), with its `exp`.
     Claims { json: String, exp: f64 },
+}
+
+/// What the cookies yielded.
+#[derive(Debug, PartialEq)]
+pub enum Step<'a> {
+    Found(std::borrow::Cow<'a, str>, Rules),
+    Deny,
+    NoCookie,
 }
 
 /// Where the cookies come from.
@@ -128,7 +201,16 @@ impl Reader {
             .collect();
         salts.dedup();
         let v5 = salts.into_iter().map(|salt| V5Keys { salt, keys: OnceLock::new() }).collect();
-        Reader { families, bearer, bearer_v5_salt, secrets: opts.secrets, v4, v5, jws: opts.jws }
+        Reader {
+            families,
+            bearer,
+            bearer_v5_salt,
+            secrets: opts.secrets,
+            v4,
+            v5,
+            jws: opts.jws,
+            cache: std::sync::Mutex::new(TokenCache::new()),
+        }
     }
 
     /// The cookie base names this reader looks at, in order.
@@ -139,49 +221,85 @@ impl Reader {
     /// next-auth's getToken: find the token (cookie first, then Bearer), then
     /// return it raw or decode it.
     pub fn read(&self, cookies: Cookies<'_>, authorization: Option<&str>, raw: bool, now: i64) -> Outcome {
-        let (token, rules) = match self.find(cookies, authorization) {
-            Some(found) => found,
-            None => return Outcome::None,
-        };
-        if raw {
-            return Outcome::Raw(token);
-        }
-        match self.decode(&token, &rules, now) {
-            Some((json, exp)) => Outcome::Claims { json, exp },
-            None => Outcome::None,
+        match self.from_cookies(cookies) {
+            Step::Found(token, rules) => self.finish(&token, &rules, raw, now),
+            Step::Deny => Outcome::None,
+            Step::NoCookie => match authorization {
+                Some(h) => self.read_bearer(h, raw, now),
+                None => Outcome::None,
+            },
         }
     }
 
-    fn find(&self, cookies: Cookies<'_>, authorization: Option<&str>) -> Option<(String, Rules)> {
-        let names: Vec<&str> = self.cookie_names().collect();
-        let lookups = match cookies {
-            Cookies::Header(h) => cookies::lookup_header(h, &names),
-            Cookies::Pairs(pairs) => {
-                let mut c = cookies::Collector::new(&names);
-                for (n, v) in pairs {
-                    c.offer(n, v.as_str().into());
-                }
-                c.finish()
-            }
-            Cookies::None => names.iter().map(|_| Lookup::Absent).collect(),
+    /// The Bearer half of [`Reader::read`], for callers that fetch the
+    /// `Authorization` header only when [`Reader::from_cookies`] found no cookie.
+    pub fn read_bearer(&self, authorization: &str, raw: bool, now: i64) -> Outcome {
+        let Some(token) = bearer_token(authorization) else {
+            return Outcome::None;
         };
-        for (i, (lookup, (_, rules))) in lookups.into_iter().zip(&self.families).enumerate() {
-            match lookup {
-                Lookup::Found(t) => return Some((t, rules.clone())),
-                // A present but unusable primary cookie denies: no Bearer fallback (CK-6).
-                // The v5 fallback family is ignored by next-auth v4, so it only falls through.
-                Lookup::Invalid if i == 0 => return None,
-                Lookup::Invalid | Lookup::Absent => {}
-            }
-        }
-        let token = bearer_token(authorization?)?;
         let rules = match (&self.bearer_v5_salt, &self.bearer) {
             (Some(salt), Rules::V4) if jwe::peek_enc(&token) == Some(Enc::A256CbcHs512) => {
                 Rules::V5 { salt: salt.clone() }
             }
             (_, r) => r.clone(),
         };
-        Some((token, rules))
+        self.finish(&token, &rules, raw, now)
+    }
+
+    /// Returns `token` raw, or decodes it under `rules`.
+    pub fn finish(&self, token: &str, rules: &Rules, raw: bool, now: i64) -> Outcome {
+        if raw {
+            return Outcome::Raw(token.to_owned());
+        }
+        let key = match self.cache.lock() {
+            Ok(cache) => {
+                let key = cache.key(token);
+                if let Some((json, exp)) = cache.get(key, token, rules, now) {
+                    return Outcome::Claims { json, exp };
+                }
+                Some(key)
+            }
+            Err(_) => None,
+        };
+        match self.decode(token, rules, now) {
+            Some((json, exp)) => {
+                if let (Some(key), Ok(mut cache)) = (key, self.cache.lock()) {
+                    cache.put(key, token, rules, &json, exp, now);
+                }
+                Outcome::Claims { json, exp }
+            }
+            None => Outcome::None,
+        }
+    }
+
+    /// Looks for the session cookie(s): a token and its rules, a denial (a
+    /// present but unusable cookie: no Bearer fallback, CK-6), or nothing.
+    pub fn from_cookies<'a>(&self, cookies: Cookies<'a>) -> Step<'a> {
+        let mut names = [""; cookies::MAX_FAMILIES];
+        for (slot, name) in names.iter_mut().zip(self.cookie_names()) {
+            *slot = name;
+        }
+        let names = &names[..self.families.len()];
+        let lookups = match cookies {
+            Cookies::Header(h) => cookies::lookup_header(h, names),
+            Cookies::Pairs(pairs) => {
+                let mut c = cookies::Collector::new(names);
+                for (n, v) in pairs {
+                    c.offer(n, v.as_str().into());
+                }
+                c.finish()
+            }
+            Cookies::None => return Step::NoCookie,
+        };
+        for (i, (lookup, (_, rules))) in lookups.into_iter().zip(&self.families).enumerate() {
+            match lookup {
+                Lookup::Found(t) => return Step::Found(t, rules.clone()),
+                // The v5 fallback family is ignored by next-auth v4, so it only falls through.
+                Lookup::Invalid if i == 0 => return Step::Deny,
+                Lookup::Invalid | Lookup::Absent => {}
+            }
+        }
+        Step::NoCookie
     }
 
     /// Decodes and validates `token` under `rules`; JSON text and `exp` on success.
@@ -209,10 +327,9 @@ impl Reader {
                 }
             }
         };
-        let text = std::str::from_utf8(&plaintext).ok()?;
-        let claims = crate::json::parse_object(text)?;
-        let exp = claims::validate(&claims, now).ok()?;
-        Some((text.to_owned(), exp))
+        let text = String::from_utf8(plaintext).ok()?;
+        let exp = claims::validate(&crate::json::scan_claims(&text)?, now).ok()?;
+        Some((text, exp))
     }
 
     fn v5_keys(&self, salt: &str) -> Option<&[V5Key]> {
@@ -265,7 +382,7 @@ pub fn decode_v4(secret: &[u8], salt: &str, token: &str, now: i64) -> Option<Str
     let jwe = jwe::parse(token, &[Enc::A256Gcm]).ok()?;
     let plaintext = jwe.decrypt_gcm(&cipher).ok()?;
     let text = std::str::from_utf8(&plaintext).ok()?;
-    claims::validate(&crate::json::parse_object(text)?, now).ok()?;
+    claims::validate(&crate::json::scan_claims(text)?, now).ok()?;
     Some(text.to_owned())
 }
 
@@ -386,6 +503,24 @@ mod tests {
     }
 
     #[test]
+    fn cache_never_outlives_exp() {
+        let r = reader(|_| {});
+        let t0 = now();
+        let json = format!(r#"{{"sub":"1","exp":{}}}"#, t0 + 100);
+        let h = format!("{V4_COOKIE}={}", v4_token(&json));
+        assert!(claims_of(r.read(Cookies::Header(&h), None, false, t0)).is_some());
+        assert!(claims_of(r.read(Cookies::Header(&h), None, false, t0 + 50)).is_some());
+        assert_eq!(r.read(Cookies::Header(&h), None, false, t0 + 115), Outcome::None);
+        // bounded
+        for i in 0..(CACHE_CAPACITY + 10) {
+            let t = v4_token(&format!(r#"{{"i":{i},"exp":{}}}"#, t0 + 100));
+            r.read(Cookies::Header(&format!("{V4_COOKIE}={t}")), None, false, t0);
+        }
+        let c = r.cache.lock().unwrap();
+        assert!(c.map.len() <= CACHE_CAPACITY && c.order.len() <= CACHE_CAPACITY);
+    }
+
+    #[test]
     fn no_secret_reads_raw_only() {
         let r = reader(|o| o.secrets.clear());
         let t = v4_token(&format!(r#"{{"exp":{}}}"#, now() + 60));
@@ -394,3 +529,5 @@ mod tests {
         assert_eq!(r.read(Cookies::Header(&h), None, true, now()), Outcome::Raw(t));
     }
 }
+
+

@@ -1,11 +1,15 @@
 'use client'
 
 import { signIn } from 'next-auth/react'
-import { useState, type FormEvent } from 'react'
+import { useEffect, useState, type FormEvent } from 'react'
 
 export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
   const [error, setError] = useState<string | null>(null)
   const [pending, setPending] = useState(false)
+  // Keep the button disabled until React has hydrated, so an early click can
+  // never fall back to a native form submission.
+  const [hydrated, setHydrated] = useState(false)
+  useEffect(() => setHydrated(true), [])
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault()
@@ -28,7 +32,7 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
   }
 
   return (
-    <form onSubmit={onSubmit} aria-label="Sign in">
+    <form method="post" onSubmit={onSubmit} aria-label="Sign in">
       <label>
         Email
         <input id="email" name="email" type="email" autoComplete="username" required defaultValue="" />
@@ -37,7 +41,7 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
         Password
         <input id="password" name="password" type="password" autoComplete="current-password" required />
       </label>
-      <button type="submit" disabled={pending}>{pending ? 'Signing in…' : 'Sign in'}</button>
+      <button type="submit" disabled={!hydrated || pending}>{pending ? 'Signing in…' : 'Sign in'}</button>
       {error && <p role="alert" className="error">{error}</p>}
     </form>
   )

@@ -3,7 +3,12 @@ import CredentialsProvider from 'next-auth/providers/credentials'
 import { NEXTAUTH_SECRET, SIGN_IN_PAGE, usingDevSecret } from './env'
 import { verifyCredentials } from './users'
 
-if (usingDevSecret && process.env.NODE_ENV === 'production' && !process.env.NEXT_AUTH_NATIVE_EXAMPLE_QUIET) {
+if (
+  usingDevSecret &&
+  process.env.NODE_ENV === 'production' &&
+  process.env.NEXT_PHASE !== 'phase-production-build' &&
+  !process.env.NEXT_AUTH_NATIVE_EXAMPLE_QUIET
+) {
   console.warn('[example] NEXTAUTH_SECRET is not set: using the embedded DEV-ONLY secret. Set NEXTAUTH_SECRET for any real deployment.')
 }
 

@@ -156,7 +156,7 @@ pub fn encrypt_v4(cipher: &Aes256Gcm, plaintext: &[u8]) -> Option<String> {
     getrandom::getrandom(&mut iv).ok()?;
     let mut buf = Zeroizing::new(plaintext.to_vec());
     let tag = cipher
-        .encrypt_in_place_detached(&iv.into(), V4_HEADER_B64.as_bytes(), &mut *buf)
+        .encrypt_in_place_detached(&iv.into(), V4_HEADER_B64.as_bytes(), &mut buf)
         .ok()?;
     Some(format!(
         "{V4_HEADER_B64}..{}.{}.{}",

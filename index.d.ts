@@ -16,8 +16,14 @@ export declare class ExternalObject<T> {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Compiles a middleware path policy once per options object. */
+export declare function compilePolicy(init: PolicyInit): ExternalObject<Policy>
+
 /** Compiles a reader: cookie names, rules and derived keys, once per configuration. */
 export declare function compileReader(init: ReaderInit): ExternalObject<Reader>
+
+/** The Location when no secret is configured. */
+export declare function configErrorLocation(policy: ExternalObject<Policy>, origin: string, basePath: string): string
 
 /** next-auth v4 `decode`: validated claims JSON text, or null. */
 export declare function decodeV4(secret: SecretInput, salt: string, token: string): string | null
@@ -34,6 +40,20 @@ export interface JwsOptions {
   publicKey?: string
   issuer?: Array<string>
   audience?: Array<string>
+}
+
+/** True when the request needs a session; false when the middleware skips it. */
+export declare function middlewareRoute(policy: ExternalObject<Policy>, basePath: string, pathname: string, search: string): boolean
+
+/** next-auth's parseUrl(NEXTAUTH_URL): [origin, apiPath], or null. */
+export declare function parseNextauthUrl(value: string): Array<string> | null
+
+export interface PolicyInit {
+  signIn: string
+  error: string
+  authPath: string
+  publicPaths?: Array<string>
+  protectedPaths?: Array<string>
 }
 
 /** The Bearer half of getToken (next-auth v4's rule). */
@@ -71,3 +91,6 @@ export declare function readTokenObject(reader: ExternalObject<Reader>, cookie?:
 
 /** getToken on already-parsed cookies (Pages-router `req.cookies`). */
 export declare function readTokenPairs(reader: ExternalObject<Reader>, names: Array<string>, values: Array<string>, authorization: string | undefined | null, raw: boolean): string | null
+
+/** The Location of a denial (307 to the sign-in page with callbackUrl). */
+export declare function signInLocation(policy: ExternalObject<Policy>, origin: string, basePath: string, pathname: string, search: string): string

@@ -835,11 +835,16 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.compilePolicy = nativeBinding.compilePolicy
 module.exports.compileReader = nativeBinding.compileReader
+module.exports.configErrorLocation = nativeBinding.configErrorLocation
 module.exports.decodeV4 = nativeBinding.decodeV4
 module.exports.encodeV4 = nativeBinding.encodeV4
+module.exports.middlewareRoute = nativeBinding.middlewareRoute
+module.exports.parseNextauthUrl = nativeBinding.parseNextauthUrl
 module.exports.readBearer = nativeBinding.readBearer
 module.exports.readCookie = nativeBinding.readCookie
 module.exports.readToken = nativeBinding.readToken
 module.exports.readTokenObject = nativeBinding.readTokenObject
 module.exports.readTokenPairs = nativeBinding.readTokenPairs
+module.exports.signInLocation = nativeBinding.signInLocation

@@ -158,3 +158,58 @@ pub fn decode_v4(secret: SecretInput, salt: String, token: String) -> Option<Str
     token::decode_v4(&secret_bytes(&secret), &salt, &token, now_seconds())
 }
 
+
+// --- middleware ------------------------------------------------------------
+
+use crate::middleware::{self, Policy, Route};
+
+#[napi(object)]
+pub struct PolicyInit {
+    pub sign_in: String,
+    pub error: String,
+    pub auth_path: String,
+    pub public_paths: Option<Vec<String>>,
+    pub protected_paths: Option<Vec<String>>,
+}
+
+/// Compiles a middleware path policy once per options object.
+#[napi(catch_unwind)]
+pub fn compile_policy(init: PolicyInit) -> External<Policy> {
+    External::new(Policy {
+        sign_in: init.sign_in,
+        error: init.error,
+        auth_path: init.auth_path,
+        public_paths: init.public_paths.unwrap_or_default(),
+        protected_paths: init.protected_paths.unwrap_or_default(),
+    })
+}
+
+/// True when the request needs a session; false when the middleware skips it.
+#[napi(catch_unwind)]
+pub fn middleware_route(policy: &External<Policy>, base_path: String, pathname: String, search: String) -> bool {
+    policy.route(&base_path, &pathname, &search) == Route::Check
+}
+
+/// The Location of a denial (307 to the sign-in page with callbackUrl).
+#[napi(catch_unwind)]
+pub fn sign_in_location(
+    policy: &External<Policy>,
+    origin: String,
+    base_path: String,
+    pathname: String,
+    search: String,
+) -> String {
+    policy.sign_in_location(&origin, &base_path, &pathname, &search)
+}
+
+/// The Location when no secret is configured.
+#[napi(catch_unwind)]
+pub fn config_error_location(policy: &External<Policy>, origin: String, base_path: String) -> String {
+    policy.config_error_location(&origin, &base_path)
+}
+
+/// next-auth's parseUrl(NEXTAUTH_URL): [origin, apiPath], or null.
+#[napi(catch_unwind)]
+pub fn parse_nextauth_url(value: String) -> Option<Vec<String>> {
+    middleware::parse_nextauth_url(&value).map(|(o, p)| vec![o, p])
+}

@@ -12,6 +12,7 @@ pub mod json;
 pub mod jwe;
 pub mod jws;
 pub mod keys;
+pub mod middleware;
 pub mod token;
 
 #[cfg(feature = "node")]

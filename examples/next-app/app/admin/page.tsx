@@ -1,7 +1,6 @@
 import type { Metadata } from 'next'
-import { getServerSession } from 'next-auth'
 import { redirect } from 'next/navigation'
-import { authOptions } from '@/lib/auth'
+import { currentUser } from '@/lib/session'
 import { DEMO_USERS } from '@/lib/users'
 
 export const metadata: Metadata = { title: 'Admin · next-auth-native example' }
@@ -9,13 +8,13 @@ export const dynamic = 'force-dynamic'
 
 export default async function Admin() {
   // Second gate, mirroring the `authorized` callback in proxy.ts.
-  const session = await getServerSession(authOptions)
-  if (session?.user?.role !== 'admin') redirect('/signin?callbackUrl=%2Fadmin')
+  const user = await currentUser()
+  if (user?.role !== 'admin') redirect('/signin?callbackUrl=%2Fadmin')
 
   return (
     <>
       <h1>Admin</h1>
-      <p data-testid="admin-welcome">Hello {session.user.name}, you have the admin role.</p>
+      <p data-testid="admin-welcome">Hello {user.name}, you have the admin role.</p>
       <h2>Accounts</h2>
       <ul>
         {DEMO_USERS.map((u) => (

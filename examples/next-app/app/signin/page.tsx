@@ -1,9 +1,8 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
-import { getServerSession } from 'next-auth'
 import { SignInForm } from '@/components/SignInForm'
-import { authOptions } from '@/lib/auth'
 import { safeCallbackUrl } from '@/lib/callback-url'
+import { currentUser } from '@/lib/session'
 
 export const metadata: Metadata = { title: 'Sign in · next-auth-native example' }
 
@@ -14,15 +13,16 @@ export default async function SignInPage({
 }) {
   const params = await searchParams
   const callbackUrl = safeCallbackUrl(Array.isArray(params.callbackUrl) ? params.callbackUrl[0] : params.callbackUrl)
-  const session = await getServerSession(authOptions)
+  const user = await currentUser()
 
   return (
     <>
       <h1>Sign in</h1>
-      {session?.user && (
+      {user && (
         <p>
-          You are signed in as <strong>{session.user.name}</strong> (role <code>{session.user.role}</code>), which
-          is not enough for <code>{callbackUrl}</code>. Sign in as another user, or go back <Link href="/">home</Link>.
+          You are already signed in as <strong>{user.name}</strong> (role <code>{user.role}</code>). If you were
+          sent here from <code>{callbackUrl}</code>, that account is not allowed there: sign in as another user, or
+          go back <Link href="/">home</Link>.
         </p>
       )}
       <SignInForm callbackUrl={callbackUrl} />

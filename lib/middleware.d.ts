@@ -1,0 +1,46 @@
+import type { NextRequest, NextFetchEvent, NextMiddleware, NextResponse } from 'next/server'
+import type { JWT, JwsOptions, Secret } from './jwt'
+
+export interface NextRequestWithAuth extends NextRequest {
+  nextauth: { token: JWT | null }
+}
+
+export type NextMiddlewareWithAuth = (request: NextRequestWithAuth, event: NextFetchEvent) => ReturnType<NextMiddleware>
+
+export interface NextAuthMiddlewareOptions {
+  pages?: { signIn?: string; error?: string }
+  cookies?: { sessionToken?: { name?: string } }
+  /** next-auth's custom decode, and/or native JWS settings (algorithms, secret | publicKey, issuer, audience). */
+  jwt?: Partial<JwsOptions> & { decode?: (params: { token: string; secret: Secret | Secret[] }) => JWT | null | Promise<JWT | null> }
+  callbacks?: { authorized?: (params: { token: JWT | null; req: NextRequest }) => unknown }
+  secret?: Secret | Secret[]
+  /** How denials look: 307 to sign-in (default), 401 JSON, or 401 JSON for /api paths only ("auto"). */
+  unauthorized?: 'redirect' | 'json' | 'auto'
+  /** Segment-aware paths that never need a session. */
+  publicPaths?: string[]
+  /** When set, only these (segment-aware) paths need a session. */
+  protectedPaths?: string[]
+  /** Token claims passed to route handlers as `x-auth-<claim>` request headers (client copies are removed). */
+  forwardIdentity?: string[]
+}
+
+export declare function handleMiddleware(
+  req: NextRequest,
+  options: NextAuthMiddlewareOptions | undefined,
+  onSuccess?: (token: JWT | null) => ReturnType<NextMiddleware>,
+): Promise<NextResponse | Response | undefined | void | null>
+
+export declare function withAuth(): ReturnType<NextMiddlewareWithAuth>
+export declare function withAuth(req: NextRequest | NextRequestWithAuth): ReturnType<NextMiddlewareWithAuth>
+export declare function withAuth(req: NextRequest | NextRequestWithAuth, event: NextFetchEvent): ReturnType<NextMiddlewareWithAuth>
+export declare function withAuth(req: NextRequest | NextRequestWithAuth, options: NextAuthMiddlewareOptions): ReturnType<NextMiddlewareWithAuth>
+export declare function withAuth(middleware: NextMiddlewareWithAuth, options?: NextAuthMiddlewareOptions): NextMiddlewareWithAuth
+export declare function withAuth(options: NextAuthMiddlewareOptions): NextMiddlewareWithAuth
+
+/** The second gate for route handlers, API routes and server components: the token or null. */
+export declare function requireSession(
+  reqOrHeaders: NextRequest | Request | { headers: unknown } | Headers | { get(name: string): string | null },
+  options?: { secret?: Secret | Secret[]; cookieName?: string; secureCookie?: boolean; cookies?: { sessionToken?: { name?: string } }; jwt?: JwsOptions },
+): JWT | null
+
+export default withAuth

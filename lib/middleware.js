@@ -1,0 +1,200 @@
+'use strict'
+// next-auth-native/middleware: drop-in for next-auth/middleware (withAuth),
+// for Next.js middleware in the Node.js runtime (Next 15.5+ middleware.ts
+// with runtime: 'nodejs', Next 16 proxy.ts). The native core makes the
+// decision; this file only builds NextResponse objects and runs callbacks.
+const native = require('./native')
+const jwt = require('./jwt')
+const { NextResponse } = require('next/server')
+
+const DENY_HEADERS = { 'cache-control': 'private, no-store', vary: 'Cookie, Authorization' }
+
+// ---------------------------------------------------------------------------
+// Next.js version guard (security.md NX-1…NX-5, §3 item 7).
+
+let versionChecked = false
+function checkNextVersion(logger = console) {
+  if (versionChecked) return
+  versionChecked = true
+  let version
+  try {
+    version = require('next/package.json').version
+  } catch {
+    return
+  }
+  const [maj, min, pat] = String(version).split(/[.-]/).map(Number)
+  const atLeast = (a, b, c) => maj > a || (maj === a && (min > b || (min === b && pat >= c)))
+  const fixed = maj >= 16 ? atLeast(16, 2, 6) : maj === 15 ? atLeast(15, 5, 18) : false
+  if (!fixed) {
+    logger.warn?.(
+      `[next-auth-native][warn][NEXT_VERSION] next@${version} has known middleware bypasses ` +
+        '(CVE-2025-29927, CVE-2026-44573, CVE-2026-44574, CVE-2026-44575/45109). Upgrade to next >= 15.5.18 ' +
+        'or >= 16.2.6, and keep requireSession() checks in routes and pages.',
+    )
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Configuration.
+
+let envCache = { url: undefined, value: null }
+/** next-auth's parseUrl(NEXTAUTH_URL), cached per value; throws for "" as next-auth does. */
+function nextAuthUrl() {
+  const url = process.env.NEXTAUTH_URL
+  if (url === envCache.url && envCache.value !== null) return envCache.value
+  let value
+  if (url === undefined) value = { origin: null, authPath: '/api/auth' }
+  else {
+    const parsed = native.parseNextauthUrl(url)
+    if (!parsed) throw new TypeError('Invalid URL: NEXTAUTH_URL')
+    value = { origin: parsed[0], authPath: parsed[1] }
+  }
+  envCache = { url, value }
+  return value
+}
+
+const policies = new WeakMap()
+function policyFor(options, authPath) {
+  const key = options && typeof options === 'object' ? options : policyFor
+  let entry = policies.get(key)
+  if (!entry || entry.authPath !== authPath) {
+    const list = (v) => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : undefined)
+    entry = {
+      authPath,
+      policy: native.compilePolicy({
+        signIn: options?.pages?.signIn ?? '/api/auth/signin',
+        error: options?.pages?.error ?? '/api/auth/error',
+        authPath,
+        publicPaths: list(options?.publicPaths),
+        protectedPaths: list(options?.protectedPaths),
+      }),
+    }
+    policies.set(key, entry)
+  }
+  return entry.policy
+}
+
+function denyHeaders(res) {
+  for (const [k, v] of Object.entries(DENY_HEADERS)) res.headers.set(k, v)
+  return res
+}
+
+function redirect(location) {
+  return denyHeaders(NextResponse.redirect(location))
+}
+
+function unauthorizedJson() {
+  return denyHeaders(NextResponse.json({ error: 'Unauthorized' }, { status: 401 }))
+}
+
+function wantsJson(options, pathname) {
+  const mode = options?.unauthorized ?? 'redirect'
+  if (mode === 'json') return true
+  if (mode === 'auto') return pathname === '/api' || pathname.startsWith('/api/')
+  return false
+}
+
+function identityHeaders(req, token, claims) {
+  const headers = new Headers(req.headers)
+  for (const claim of claims) {
+    const name = `x-auth-${String(claim).toLowerCase()}`
+    headers.delete(name) // never trust a client-sent identity header
+    const v = token?.[claim]
+    if (v === undefined || v === null) continue
+    let s = typeof v === 'string' ? v : JSON.stringify(v)
+    if (/[^\x20-\x7e]/.test(s)) s = encodeURIComponent(s)
+    headers.set(name, s)
+  }
+  return headers
+}
+
+/** The JWS settings inside `options.jwt` (native verification), if any. */
+function nativeJws(j) {
+  if (!j || !j.algorithms) return undefined
+  const { decode, encode, maxAge, ...rest } = j
+  return rest
+}
+
+// ---------------------------------------------------------------------------
+
+/**
+ * next-auth's handleMiddleware (nextauth-v4.md §5.2), decided natively.
+ * Returns undefined (continue), the result of onSuccess, or a denial.
+ */
+async function handleMiddleware(req, options, onSuccess) {
+  const { pathname, search, origin, basePath } = req.nextUrl
+  checkNextVersion()
+  const env = nextAuthUrl()
+  const policy = policyFor(options, env.authPath)
+  if (!native.middlewareRoute(policy, basePath, pathname, search)) return
+  const redirectOrigin = env.origin ?? origin
+  const secret = options?.secret ?? process.env.NEXTAUTH_SECRET ?? process.env.AUTH_SECRET
+  if (!secret) {
+    console.error('[next-auth][error][NO_SECRET]', '\nhttps://next-auth.js.org/errors#no_secret')
+    return redirect(native.configErrorLocation(policy, redirectOrigin, basePath))
+  }
+  const token = await jwt.getToken({
+    req,
+    decode: options?.jwt?.decode,
+    cookieName: options?.cookies?.sessionToken?.name,
+    secret,
+    jwt: nativeJws(options?.jwt),
+  })
+  const authorized = (await options?.callbacks?.authorized?.({ req, token })) ?? !!token
+  if (authorized) {
+    if (onSuccess) return await onSuccess(token)
+    const claims = options?.forwardIdentity
+    if (Array.isArray(claims) && claims.length) {
+      return NextResponse.next({ request: { headers: identityHeaders(req, token, claims) } })
+    }
+    return
+  }
+  if (wantsJson(options, pathname)) return unauthorizedJson()
+  return redirect(native.signInLocation(policy, redirectOrigin, basePath, pathname, search))
+}
+
+/**
+ * Drop-in for next-auth/middleware's withAuth, with every call form:
+ * withAuth(req[, options]), withAuth(middleware[, options]), withAuth(options).
+ */
+function withAuth(...args) {
+  if (!args.length || args[0] instanceof Request) {
+    return handleMiddleware(...args)
+  }
+  if (typeof args[0] === 'function') {
+    const middleware = args[0]
+    const options = args[1]
+    return async (...a) =>
+      handleMiddleware(a[0], options, async (token) => {
+        a[0].nextauth = { token }
+        return await middleware(...a)
+      })
+  }
+  const options = args[0]
+  return async (...a) => handleMiddleware(a[0], options)
+}
+
+/**
+ * The second gate (security.md NX-12) for route handlers, API routes and
+ * server components: the session token, or null. Takes a request, or the
+ * Headers from `next/headers`' headers().
+ */
+function requireSession(reqOrHeaders, options = {}) {
+  if (!reqOrHeaders) throw new Error('requireSession needs a request or headers')
+  const req = typeof reqOrHeaders.get === 'function' && !('headers' in reqOrHeaders)
+    ? { headers: reqOrHeaders }
+    : reqOrHeaders
+  return jwt.getTokenSync({
+    req,
+    secret: options.secret,
+    cookieName: options.cookies?.sessionToken?.name ?? options.cookieName,
+    secureCookie: options.secureCookie,
+    jwt: nativeJws(options.jwt),
+  })
+}
+
+module.exports = withAuth
+module.exports.default = withAuth
+module.exports.withAuth = withAuth
+module.exports.handleMiddleware = handleMiddleware
+module.exports.requireSession = requireSession

@@ -1,0 +1,53 @@
+// Middleware benchmarks for `npm run bench`: in-process handleMiddleware vs
+// next-auth's withAuth on the same requests, then `next start` under
+// autocannon (bench/next-start.mjs), both implementations in the same run.
+import { createRequire } from 'node:module'
+import { performance } from 'node:perf_hooks'
+
+const require = createRequire(import.meta.url)
+const { NextRequest } = require('next/server')
+const refMw = require('next-auth/middleware')
+const oursMw = require('../lib/middleware.js')
+const ours = require('../lib/jwt.js')
+
+const SECRET = 'bench-secret-bench-secret-0123456789abcdef'
+
+async function perCall(n, fn) {
+  const per = []
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now()
+    for (let i = 0; i < n; i++) await fn(i)
+    per.push(((performance.now() - t0) * 1000) / n)
+  }
+  return per.sort((a, b) => a - b)[1]
+}
+
+export default async function more() {
+  const out = {}
+  const token = await ours.encode({ token: { name: 'Demo User', email: 'demo@example.com', sub: '1', role: 'user' }, secret: SECRET, maxAge: 3600 })
+  const opts = { secret: SECRET, callbacks: { authorized: ({ token: t }) => !!t } }
+  const ref = refMw.withAuth(opts)
+  const nat = oursMw.withAuth(opts)
+  const mk = (cookie) => new NextRequest('http://localhost:3000/dashboard', { headers: cookie ? { cookie: `next-auth.session-token=${cookie}` } : {} })
+  for (const [label, cookie, n] of [['signed in (allow)', token, 2000], ['signed out (307)', undefined, 2000]]) {
+    const refReqs = Array.from({ length: n }, () => mk(cookie))
+    const natReqs = Array.from({ length: n }, () => mk(cookie))
+    for (let i = 0; i < 200; i++) { await ref(mk(cookie), {}); await nat(mk(cookie), {}) }
+    const a = await perCall(n, (i) => ref(refReqs[i], {}))
+    const b = await perCall(n, (i) => nat(natReqs[i], {}))
+    out[`withAuth in-process, ${label}`] = { 'next-auth': +a.toFixed(2), native: +b.toFixed(2), ratio: +(a / b).toFixed(1) }
+    console.log(`withAuth in-process, ${label.padEnd(20)} next-auth ${a.toFixed(2).padStart(8)} µs   native ${b.toFixed(2).padStart(7)} µs   ${(a / b).toFixed(1).padStart(6)}x`)
+  }
+  if (process.env.BENCH_SKIP_NEXT !== '1') {
+    try {
+      const { benchNextStart } = await import('./next-start.mjs')
+      const { results } = await benchNextStart({ duration: 10, connections: 10 })
+      out.nextStart = results
+      for (const r of results) console.log(`next start ${r.impl.padEnd(12)} ${r.path.padEnd(16)} ${String(r.rps).padStart(8)} req/s   p99 ${r.p99} ms`)
+    } catch (err) {
+      console.error('next start benchmark failed:', err.message)
+      out.nextStart = { error: err.message }
+    }
+  }
+  return out
+}

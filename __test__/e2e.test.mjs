@@ -66,6 +66,15 @@ function assertNotCacheable(res, what) {
 }
 
 /**
+ * The origins a Location may carry for a server at `origin`. Next.js's NextURL
+ * rewrites the host 127.0.0.1 (and [::1]) to "localhost" when it handles a
+ * middleware redirect, so both spellings denote the app itself.
+ */
+function selfOrigins(origin) {
+  return new Set([origin, origin.replace(/^http:\/\/(127\.0\.0\.1|\[::1\])(?=[:/]|$)/, 'http://localhost')])
+}
+
+/**
  * Exactly next-auth's redirect: 307 to <origin><signIn>?callbackUrl=<form-encoded path+search>.
  * Next.js rewrites a same-origin Location to a relative one, so both the
  * relative form and the absolute form on the app's own origin are accepted;
@@ -74,10 +83,8 @@ function assertNotCacheable(res, what) {
 function assertSignInRedirect(res, origin, expectedPathAndQuery, what = expectedPathAndQuery) {
   assert.equal(res.status, 307, `${what}: status`)
   const loc = res.headers.get('location')
-  assert.ok(
-    loc === expectedPathAndQuery || loc === origin + expectedPathAndQuery,
-    `${what}: Location ${JSON.stringify(loc)}, expected ${JSON.stringify(expectedPathAndQuery)} (optionally prefixed by ${origin})`,
-  )
+  const allowed = [expectedPathAndQuery, ...[...selfOrigins(origin)].map((o) => o + expectedPathAndQuery)]
+  assert.ok(allowed.includes(loc), `${what}: Location ${JSON.stringify(loc)}, expected one of ${JSON.stringify(allowed)}`)
   assertNotCacheable(res, what)
 }
 
@@ -124,11 +131,23 @@ describe('e2e: examples/next-app (Next 16, proxy.ts)', { timeout: 20 * 60_000 },
   test('signed out: protected pages redirect (307) to the sign-in page with callbackUrl', async () => {
     assertSignInRedirect(await request(origin, '/dashboard'), origin, '/signin?callbackUrl=%2Fdashboard')
     assertSignInRedirect(await request(origin, '/admin'), origin, '/signin?callbackUrl=%2Fadmin')
-    assertSignInRedirect(
-      await request(origin, '/dashboard/settings?tab=a%20b&x=1'),
-      origin,
-      '/signin?callbackUrl=%2Fdashboard%2Fsettings%3Ftab%3Da%2520b%26x%3D1',
-    )
+  })
+
+  test('signed out: callbackUrl encoding is identical to next-auth/middleware on Next 16', async () => {
+    // Expected values were recorded from next-auth@4.24.15's withAuth in this
+    // same app on next@16.4.6. Next normalises the query before the proxy runs
+    // (%20 -> +), and withAuth then form-encodes basePath + pathname + search.
+    const cases = {
+      '/dashboard/settings?tab=a%20b&x=1': '/signin?callbackUrl=%2Fdashboard%2Fsettings%3Ftab%3Da%2Bb%26x%3D1',
+      '/dashboard?q=a+b': '/signin?callbackUrl=%2Fdashboard%3Fq%3Da%2Bb',
+      '/dashboard?tab=a%2Bb': '/signin?callbackUrl=%2Fdashboard%3Ftab%3Da%252Bb',
+      '/dashboard/a%20b': '/signin?callbackUrl=%2Fdashboard%2Fa%2520b',
+      '/dashboard?x=%E2%82%AC&y=\u20ac': '/signin?callbackUrl=%2Fdashboard%3Fx%3D%25E2%2582%25AC%26y%3D%25E2%2582%25AC',
+      '/dashboard?a=1&callbackUrl=https://evil': '/signin?callbackUrl=%2Fdashboard%3Fa%3D1%26callbackUrl%3Dhttps%253A%252F%252Fevil',
+    }
+    for (const [path, location] of Object.entries(cases)) {
+      assertSignInRedirect(await request(origin, path), origin, location, path)
+    }
   })
 
   test('signed out: /api/me answers 401 JSON', async () => {
@@ -188,7 +207,7 @@ describe('e2e: examples/next-app (Next 16, proxy.ts)', { timeout: 20 * 60_000 },
     assertSignInRedirect(await request(origin, '/admin', { jar: demo }), origin, '/signin?callbackUrl=%2Fadmin', 'demo -> /admin')
     const res = await request(origin, '/admin', { jar: admin })
     assert.equal(res.status, 200)
-    assert.match(await text(res), /Hello Admin User, you have the admin role/)
+    assert.match(await text(res), /data-testid="admin-welcome">Hello Admin User, you have the admin role\.</)
     const me = await (await request(origin, '/api/me', { jar: admin })).json()
     assert.equal(me.role, 'admin')
     assert.equal(me.email, ADMIN_USER.email)
@@ -236,7 +255,7 @@ describe('e2e: examples/next-app (Next 16, proxy.ts)', { timeout: 20 * 60_000 },
       const res = await request(origin, '/dashboard', { headers })
       assert.equal(res.status, 307)
       const loc = new URL(res.headers.get('location'), origin)
-      assert.equal(loc.origin, origin, `Location ${res.headers.get('location')} with ${JSON.stringify(headers)}`)
+      assert.ok(selfOrigins(origin).has(loc.origin), `Location ${res.headers.get('location')} with ${JSON.stringify(headers)}`)
       assert.equal(loc.pathname, '/signin')
     }
   })

@@ -1,7 +1,8 @@
 // Throughput of a real `next start` server with next-auth's withAuth vs
 // next-auth-native's withAuth in proxy.ts (Next 16), signed in.
 //
-//   node bench/next-start.mjs [--duration 10] [--connections 10] [--paths /api/me,/api/bench-ping] [--no-install]
+//   node bench/next-start.mjs [--duration 10] [--connections 10] [--paths /api/bench-ping,/api/me]
+//                             [--impls next-auth,next-auth-native] [--rounds 1] [--baseline] [--no-install] [--keep-temp]
 //
 // or from code:
 //   import { benchNextStart } from './next-start.mjs'
@@ -11,13 +12,15 @@
 // hard-linked), a tiny extra route /api/bench-ping (covered by the proxy, does
 // nothing itself) is added, and proxy.ts is generated twice with identical
 // options, once importing withAuth from 'next-auth/middleware' and once from
-// 'next-auth-native/middleware'. Each variant is built, started, signed into
-// with the real next-auth credentials flow, and measured with autocannon
-// (a devDependency of the example app). Needs the addon built (`npm run build`).
+// 'next-auth-native/middleware'. Both variants are built and started side by
+// side, signed into with the real next-auth credentials flow, and measured
+// with autocannon (a devDependency of the example app), alternating between
+// them. Needs the addon built (`npm run build`).
 //
 // Paths measured:
 //   /api/bench-ping  proxy cost + a trivial route handler: isolates withAuth
 //   /api/me          proxy + a route handler that itself calls getToken (next-auth-native/jwt, same in both)
+//   /api/bench-open  (with --baseline) the same trivial route outside the matcher: Next's own cost
 
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -50,6 +53,8 @@ export function GET() {
   return new Response('ok', { headers: { 'content-type': 'text/plain' } })
 }
 `
+/** Same trivial route, outside the proxy matcher: the cost of Next itself. */
+const BASELINE_PATH = '/api/bench-open'
 
 /** Same options for both implementations: only the import differs. */
 function proxySource(moduleName) {
@@ -92,27 +97,32 @@ function copyApp(dest) {
   }
 }
 
-function round(n, digits = 1) {
+function round1(n, digits = 1) {
   return Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n
 }
 
 /**
- * Build + start the example app once per implementation and measure signed-in
- * requests with autocannon. Returns { results, config }.
- * results: [{ impl, path, rps, p50, p99, avgLatency, requests, non2xx, errors }]
+ * Build the example app once per implementation, start all of them side by
+ * side, and measure signed-in requests with autocannon, alternating between
+ * implementations (rounds > 1 repeats, reversing the order each round, to
+ * even out machine noise). Returns { results, samples, config }.
+ * results: one row per (impl, path): mean req/s, mean p50, worst p99 over rounds.
  */
 export async function benchNextStart({
   duration = 10,
   connections = 10,
   warmup = 2,
+  rounds = 1,
   paths = ['/api/bench-ping', '/api/me'],
   impls = Object.keys(IMPLEMENTATIONS),
   install = true,
+  baseline = false,
   keepTemp = false,
   log = (msg) => console.error(`[bench:next-start] ${msg}`),
 } = {}) {
   if (!(duration > 0 && duration <= 120)) throw new Error('duration must be in (0, 120] seconds')
   if (!(connections > 0 && connections <= 256)) throw new Error('connections must be in (0, 256]')
+  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 10)) throw new Error('rounds must be an integer in [1, 10]')
   for (const impl of impls) if (!IMPLEMENTATIONS[impl]) throw new Error(`unknown implementation ${impl}`)
 
   if (install) {
@@ -122,61 +132,93 @@ export async function benchNextStart({
   const autocannon = requireFromApp('autocannon')
 
   const tmp = mkdtempSync(path.join(tmpdir(), 'next-auth-native-bench-'))
-  const appDir = path.join(tmp, 'app')
   const logFile = path.join(tmp, 'next.log')
   const secret = `bench-secret-${process.pid}-0123456789abcdef0123456789abcdef`
-  const results = []
+  const measured = baseline ? [BASELINE_PATH, ...paths.filter((p) => p !== BASELINE_PATH)] : paths
+  const servers = []
+  const samples = []
   try {
-    copyApp(appDir)
-    mkdirSync(path.join(appDir, 'app', 'api', 'bench-ping'), { recursive: true })
-    writeFileSync(path.join(appDir, 'app', 'api', 'bench-ping', 'route.ts'), BENCH_ROUTE)
-
     for (const impl of impls) {
+      const appDir = path.join(tmp, impl)
+      copyApp(appDir)
+      for (const route of ['bench-ping', 'bench-open']) {
+        mkdirSync(path.join(appDir, 'app', 'api', route), { recursive: true })
+        writeFileSync(path.join(appDir, 'app', 'api', route, 'route.ts'), BENCH_ROUTE)
+      }
       writeFileSync(path.join(appDir, 'proxy.ts'), proxySource(IMPLEMENTATIONS[impl]))
       log(`${impl}: next build…`)
       await buildApp(appDir, { logFile })
+    }
+    for (const impl of impls) {
       log(`${impl}: next start…`)
-      const app = await startApp(appDir, { env: { NEXTAUTH_SECRET: secret }, logFile })
-      try {
-        const jar = await signIn(app.url, DEMO_USER)
-        const cookie = `${SESSION_COOKIE}=${jar.get(SESSION_COOKIE)}`
-        for (const p of paths) {
-          // Sanity: the proxy is active (denies without a cookie) and allows with it.
-          const denied = await request(app.url, p)
-          await denied.arrayBuffer()
-          if (denied.status !== 307 && denied.status !== 401) {
-            throw new Error(`${impl} ${p}: expected a denial without a cookie, got ${denied.status}`)
-          }
-          const ok = await request(app.url, p, { headers: { cookie } })
-          await ok.arrayBuffer()
-          if (ok.status !== 200) throw new Error(`${impl} ${p}: expected 200 when signed in, got ${ok.status}`)
+      const app = await startApp(path.join(tmp, impl), { env: { NEXTAUTH_SECRET: secret }, logFile })
+      servers.push({ impl, app })
+      const jar = await signIn(app.url, DEMO_USER)
+      const cookie = `${SESSION_COOKIE}=${jar.get(SESSION_COOKIE)}`
+      Object.assign(servers.at(-1), { cookie })
+      for (const p of measured) {
+        // Sanity: the proxy is active (denies without a cookie) and allows with it.
+        const denied = await request(app.url, p)
+        await denied.arrayBuffer()
+        if (p !== BASELINE_PATH && denied.status !== 307 && denied.status !== 401) {
+          throw new Error(`${impl} ${p}: expected a denial without a cookie, got ${denied.status}`)
+        }
+        const ok = await request(app.url, p, { headers: { cookie } })
+        await ok.arrayBuffer()
+        if (ok.status !== 200) throw new Error(`${impl} ${p}: expected 200 when signed in, got ${ok.status}`)
+      }
+    }
 
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? servers : [...servers].reverse()
+      for (const p of measured) {
+        for (const { impl, app, cookie } of order) {
           const url = app.url + p
-          if (warmup > 0) await autocannon({ url, connections, duration: warmup, headers: { cookie } })
+          if (warmup > 0 && round === 0) await autocannon({ url, connections, duration: warmup, headers: { cookie } })
           const r = await autocannon({ url, connections, duration, headers: { cookie } })
-          const row = {
+          const sample = {
             impl,
             path: p,
-            rps: round(r.requests.average),
+            round,
+            rps: round1(r.requests.average),
             p50: r.latency.p50,
             p99: r.latency.p99,
-            avgLatency: round(r.latency.average, 2),
+            avgLatency: round1(r.latency.average, 2),
             requests: r.requests.total,
             non2xx: r.non2xx,
             errors: r.errors + r.timeouts,
           }
-          results.push(row)
-          log(`${impl} ${p}: ${row.rps} req/s, p99 ${row.p99} ms (non-2xx ${row.non2xx}, errors ${row.errors})`)
+          samples.push(sample)
+          log(`round ${round + 1}/${rounds} ${impl} ${p}: ${sample.rps} req/s, p99 ${sample.p99} ms (non-2xx ${sample.non2xx}, errors ${sample.errors})`)
         }
-      } finally {
-        await app.stop()
       }
     }
   } finally {
-    if (keepTemp) log(`temp app kept at ${appDir}`)
+    await Promise.all(servers.map((s) => s.app.stop()))
+    if (keepTemp) log(`temp apps kept in ${tmp}`)
     else rmSync(tmp, { recursive: true, force: true })
   }
-  return { results, config: { duration, connections, warmup, paths, impls, node: process.version } }
+
+  const results = []
+  for (const p of measured) {
+    for (const impl of impls) {
+      const rows = samples.filter((s) => s.impl === impl && s.path === p)
+      if (!rows.length) continue
+      const mean = (k) => rows.reduce((a, s) => a + s[k], 0) / rows.length
+      results.push({
+        impl,
+        path: p,
+        rps: round1(mean('rps')),
+        p50: round1(mean('p50')),
+        p99: Math.max(...rows.map((s) => s.p99)),
+        avgLatency: round1(mean('avgLatency'), 2),
+        requests: rows.reduce((a, s) => a + s.requests, 0),
+        non2xx: rows.reduce((a, s) => a + s.non2xx, 0),
+        errors: rows.reduce((a, s) => a + s.errors, 0),
+      })
+    }
+  }
+  return { results, samples, config: { duration, connections, warmup, rounds, paths: measured, impls, node: process.version } }
 }
 
 export function formatResults(results) {
@@ -188,7 +230,7 @@ export function formatResults(results) {
   for (const [p, rows] of Object.entries(byPath)) {
     const js = rows.find((r) => r.impl === 'next-auth')
     const nat = rows.find((r) => r.impl === 'next-auth-native')
-    if (js && nat && js.rps > 0) lines.push(`${p}: native/next-auth throughput ratio ${round(nat.rps / js.rps, 2)}x`)
+    if (js && nat && js.rps > 0) lines.push(`${p}: native/next-auth throughput ratio ${round1(nat.rps / js.rps, 2)}x`)
   }
   return lines.join('\n')
 }
@@ -201,7 +243,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       warmup: { type: 'string', default: '2' },
       paths: { type: 'string', default: '/api/bench-ping,/api/me' },
       impls: { type: 'string', default: Object.keys(IMPLEMENTATIONS).join(',') },
+      rounds: { type: 'string', default: '1' },
       'no-install': { type: 'boolean', default: false },
+      baseline: { type: 'boolean', default: false },
       'keep-temp': { type: 'boolean', default: false },
     },
   })
@@ -209,9 +253,11 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     duration: Number(values.duration),
     connections: Number(values.connections),
     warmup: Number(values.warmup),
+    rounds: Number(values.rounds),
     paths: values.paths.split(',').filter(Boolean),
     impls: values.impls.split(',').filter(Boolean),
     install: !values['no-install'],
+    baseline: values.baseline,
     keepTemp: values['keep-temp'],
   })
   console.log(formatResults(out.results))

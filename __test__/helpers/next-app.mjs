@@ -44,13 +44,36 @@ export function childEnv(extra = {}) {
   return { ...env, ...extra }
 }
 
+// Every child we spawn runs in its own process group (so a whole `next start`
+// tree can be killed). Ctrl+C therefore does not reach them: clean up on exit
+// and on SIGINT/SIGTERM ourselves.
+const liveChildren = new Set()
+let cleanupInstalled = false
+function track(child) {
+  liveChildren.add(child)
+  child.once('exit', () => liveChildren.delete(child))
+  if (!cleanupInstalled) {
+    cleanupInstalled = true
+    process.once('exit', () => {
+      for (const c of liveChildren) killTree(c, 'SIGKILL')
+    })
+    for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+      process.once(sig, () => {
+        for (const c of liveChildren) killTree(c, 'SIGTERM')
+        process.exit(code)
+      })
+    }
+  }
+  return child
+}
+
 /**
  * Run a command to completion. Output goes to `logFile` (if given) and is kept
  * (last 64 KiB) for the error message. Rejects on non-zero exit or timeout.
  */
 export function run(cmd, args, { cwd, env = childEnv(), timeoutMs = 10 * 60_000, logFile, echo = false } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' })
+    const child = track(spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' }))
     let tail = ''
     const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : null
     log?.write(`\n$ ${cmd} ${args.join(' ')}   (cwd ${cwd})\n`)
@@ -142,28 +165,27 @@ export function getFreePort() {
   })
 }
 
-const liveServers = new Set()
-process.once('exit', () => {
-  for (const child of liveServers) killTree(child, 'SIGKILL')
-})
-
 /**
  * `next start` an already built app. Resolves once it answers HTTP.
  * Returns { url, port, stop(), output() }. stop() kills the whole process group.
  *
  * env: extra environment (e.g. NEXTAUTH_SECRET). NEXTAUTH_URL defaults to the
- * server's own URL, PORT to the chosen port.
+ * server's own URL, PORT to the chosen port. host: null = Next's default (all
+ * interfaces), with url http://localhost:PORT.
  */
 export async function startApp(appDir, { port, host = '127.0.0.1', env = {}, logFile, echo = false, readyTimeoutMs = 60_000, inheritStdio = false } = {}) {
   port ??= await getFreePort()
-  const url = `http://${host}:${port}`
-  const child = spawn(process.execPath, [nextBin(appDir), 'start', '-H', host, '-p', String(port)], {
-    cwd: appDir,
-    env: childEnv({ PORT: String(port), NEXTAUTH_URL: url, ...env }),
-    stdio: inheritStdio ? 'inherit' : ['ignore', 'pipe', 'pipe'],
-    detached: process.platform !== 'win32',
-  })
-  liveServers.add(child)
+  const url = `http://${host ?? 'localhost'}:${port}`
+  const args = [nextBin(appDir), 'start', '-p', String(port)]
+  if (host) args.push('-H', host)
+  const child = track(
+    spawn(process.execPath, args, {
+      cwd: appDir,
+      env: childEnv({ PORT: String(port), NEXTAUTH_URL: url, ...env }),
+      stdio: inheritStdio ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
+    }),
+  )
   let out = ''
   const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : null
   if (!inheritStdio) {
@@ -180,7 +202,6 @@ export async function startApp(appDir, { port, host = '127.0.0.1', env = {}, log
   const exitPromise = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       exited = { code, signal }
-      liveServers.delete(child)
       log?.end()
       resolve(exited)
     })

@@ -14,7 +14,7 @@ export default async function Admin() {
   return (
     <>
       <h1>Admin</h1>
-      <p data-testid="admin-welcome">Hello {user.name}, you have the admin role.</p>
+      <p data-testid="admin-welcome">{`Hello ${user.name}, you have the admin role.`}</p>
       <h2>Accounts</h2>
       <ul>
         {DEMO_USERS.map((u) => (

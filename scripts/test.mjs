@@ -18,12 +18,8 @@ function run(cmd, args) {
 
 run('cargo', ['test', '--no-default-features', '--lib', '--locked'])
 const only = process.argv.slice(2)
-// The end-to-end suite (next build + next start + Chromium) is not yet green
-// against the native middleware; it runs with NEXT_AUTH_NATIVE_E2E=1 or by name
-// (`npm test -- e2e`) until it is (see the open middleware issue).
-const e2e = process.env.NEXT_AUTH_NATIVE_E2E === '1'
 const files = readdirSync(path.join(root, '__test__'))
   .filter((f) => f.endsWith('.test.mjs'))
-  .filter((f) => (only.length === 0 ? e2e || f !== 'e2e.test.mjs' : only.some((o) => f.includes(o))))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .map((f) => path.join('__test__', f))
 run(process.execPath, ['--test', '--test-concurrency=1', ...files])

@@ -13,6 +13,7 @@ pub mod jwe;
 pub mod jws;
 pub mod keys;
 pub mod middleware;
+mod scan;
 pub mod token;
 
 #[cfg(feature = "node")]

@@ -369,21 +369,39 @@ pub fn bearer_token(header: &str) -> Option<String> {
     (!token.is_empty()).then_some(token)
 }
 
+/// Derived v4 keys for `encode`/`decode`, which take the secret per call:
+/// a small most-recently-used list, so the key is derived once per
+/// (secret, salt), not once per call.
+static V4_CIPHERS: std::sync::Mutex<Vec<(Secret, String, Aes256Gcm)>> = std::sync::Mutex::new(Vec::new());
+const V4_CIPHERS_MAX: usize = 16;
+
+fn v4_cipher(secret: &[u8], salt: &str) -> Option<Aes256Gcm> {
+    let mut list = V4_CIPHERS.lock().ok()?;
+    if let Some(i) = list.iter().position(|(s, t, _)| s.as_slice() == secret && t == salt) {
+        let hit = list.remove(i);
+        let cipher = hit.2.clone();
+        list.insert(0, hit);
+        return Some(cipher);
+    }
+    let key = keys::derive_v4(secret, salt)?;
+    let cipher = Aes256Gcm::new(&(*key).into());
+    list.insert(0, (Zeroizing::new(secret.to_vec()), salt.to_owned(), cipher.clone()));
+    list.truncate(V4_CIPHERS_MAX);
+    Some(cipher)
+}
+
 /// next-auth v4 `encode`: A256GCM under HKDF(secret, salt) of a JSON text.
 pub fn encode_v4(secret: &[u8], salt: &str, claims_json: &str) -> Option<String> {
-    let key = keys::derive_v4(secret, salt)?;
-    jwe::encrypt_v4(&Aes256Gcm::new(&(*key).into()), claims_json.as_bytes())
+    jwe::encrypt_v4(&v4_cipher(secret, salt)?, claims_json.as_bytes())
 }
 
 /// next-auth v4 `decode` with salt: validated claims JSON text.
 pub fn decode_v4(secret: &[u8], salt: &str, token: &str, now: i64) -> Option<String> {
-    let key = keys::derive_v4(secret, salt)?;
-    let cipher = Aes256Gcm::new(&(*key).into());
+    let cipher = v4_cipher(secret, salt)?;
     let jwe = jwe::parse(token, &[Enc::A256Gcm]).ok()?;
-    let plaintext = jwe.decrypt_gcm(&cipher).ok()?;
-    let text = std::str::from_utf8(&plaintext).ok()?;
-    claims::validate(&crate::json::scan_claims(text)?, now).ok()?;
-    Some(text.to_owned())
+    let text = String::from_utf8(jwe.decrypt_gcm(&cipher).ok()?).ok()?;
+    claims::validate(&crate::json::scan_claims(&text)?, now).ok()?;
+    Some(text)
 }
 
 #[cfg(test)]

@@ -100,35 +100,33 @@ function cookiePairs(cookies) {
  */
 function readRequest(req, reader, raw) {
   const headers = req.headers
-  let cookie
-  let getAuthorization
-  if (headers != null && typeof headers.get === 'function') {
-    cookie = headers.get('cookie')
-    getAuthorization = () => headers.get('authorization')
-  } else if (headers != null && typeof headers === 'object') {
-    cookie = headers.cookie
-    getAuthorization = () => headers.authorization
-  } else {
-    getAuthorization = () => undefined
-  }
-  if (Array.isArray(cookie)) cookie = cookie.join('; ')
+  const isHeaders = headers != null && typeof headers.get === 'function'
+  let cookie = isHeaders ? headers.get('cookie') : headers != null && typeof headers === 'object' ? headers.cookie : undefined
+  if (typeof cookie !== 'string' && Array.isArray(cookie)) cookie = cookie.join('; ')
   if (typeof cookie === 'string') {
     const out = native.readCookie(reader, cookie, raw)
     if (out !== true) return out === false ? null : out
   } else if (req.cookies != null && typeof req.cookies === 'object') {
-    const auth = getAuthorization()
     const { names, values } = cookiePairs(req.cookies)
-    return native.readTokenPairs(reader, names, values, typeof auth === 'string' ? auth : undefined, raw)
+    const auth = authorizationOf(headers, isHeaders)
+    return native.readTokenPairs(reader, names, values, auth, raw)
   }
   // No session cookie: next-auth's Bearer fallback.
-  const auth = getAuthorization()
-  return typeof auth === 'string' ? native.readBearer(reader, auth, raw) : null
+  const auth = authorizationOf(headers, isHeaders)
+  return auth === undefined ? null : native.readBearer(reader, auth, raw)
+}
+
+/** The Authorization header as next-auth reads it (`headers.get`, or the lowercase property). */
+function authorizationOf(headers, isHeaders) {
+  const v = isHeaders ? headers.get('authorization') : headers != null && typeof headers === 'object' ? headers.authorization : undefined
+  return typeof v === 'string' ? v : undefined
 }
 
 function resolve(params) {
   if (!params || !params.req) throw new Error('Must pass `req` to JWT getToken()')
-  let { secureCookie, secret } = params
+  let secureCookie = params.secureCookie
   if (secureCookie === undefined) secureCookie = defaultSecureCookie()
+  let secret = params.secret
   if (secret === undefined) secret = defaultSecret()
   return { req: params.req, secureCookie: !!secureCookie, secret }
 }
@@ -152,12 +150,16 @@ function readerFor(params, secret, secureCookie, v5Fallback) {
  * here (use `getToken`).
  */
 function getTokenSync(params) {
-  const { req, secureCookie, secret } = resolve(params)
+  if (!params || !params.req) throw new Error('Must pass `req` to JWT getToken()')
   if (params.decode) throw new TypeError('getTokenSync does not take a `decode` callback; use getToken')
-  const reader = readerFor(params, secret, secureCookie, true)
+  let secureCookie = params.secureCookie
+  if (secureCookie === undefined) secureCookie = defaultSecureCookie()
+  let secret = params.secret
+  if (secret === undefined) secret = defaultSecret()
+  const reader = readerFor(params, secret, !!secureCookie, true)
   if (reader === null) return null
   const raw = !!params.raw
-  const out = readRequest(req, reader, raw)
+  const out = readRequest(params.req, reader, raw)
   if (out === null || out === undefined) return null
   return raw ? out : JSON.parse(out)
 }

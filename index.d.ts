@@ -16,6 +16,12 @@ export declare class ExternalObject<T> {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * Derives a next-auth v4 key (session key for salt "", check-cookie keys
+ * otherwise) once, for `encodeWithKey`/`decodeWithKey`.
+ */
+export declare function compileKey(secret: SecretInput, salt: string): ExternalObject<V4Key>
+
 /** Compiles a middleware path policy once per options object. */
 export declare function compilePolicy(init: PolicyInit): ExternalObject<Policy>
 
@@ -26,10 +32,10 @@ export declare function compileReader(init: ReaderInit): ExternalObject<Reader>
 export declare function configErrorLocation(policy: ExternalObject<Policy>, origin: string, basePath: string): string
 
 /** next-auth v4 `decode`: validated claims JSON text, or null. */
-export declare function decodeV4(secret: SecretInput, salt: string, token: string): string | null
+export declare function decodeWithKey(key: ExternalObject<V4Key>, token: string): string | null
 
 /** next-auth v4 `encode` of a prepared claims JSON text (iat/exp/jti already set). */
-export declare function encodeV4(secret: SecretInput, salt: string, claimsJson: string): string
+export declare function encodeWithKey(key: ExternalObject<V4Key>, claimsJson: string): string
 
 export interface JwsOptions {
   /** e.g. ["HS256"] or ["RS256", "PS256"]; one key type. */

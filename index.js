@@ -835,11 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.compileKey = nativeBinding.compileKey
 module.exports.compilePolicy = nativeBinding.compilePolicy
 module.exports.compileReader = nativeBinding.compileReader
 module.exports.configErrorLocation = nativeBinding.configErrorLocation
-module.exports.decodeV4 = nativeBinding.decodeV4
-module.exports.encodeV4 = nativeBinding.encodeV4
+module.exports.decodeWithKey = nativeBinding.decodeWithKey
+module.exports.encodeWithKey = nativeBinding.encodeWithKey
 module.exports.middlewareRoute = nativeBinding.middlewareRoute
 module.exports.parseNextauthUrl = nativeBinding.parseNextauthUrl
 module.exports.readBearer = nativeBinding.readBearer

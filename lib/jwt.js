@@ -189,6 +189,26 @@ function isClaimsObject(token) {
   return typeof token === 'object' && token !== null && !Array.isArray(token)
 }
 
+// Derived keys for encode/decode, one per (secret, salt).
+const MAX_KEYS = 16
+const v4Keys = new Map()
+
+let lastKey = null // fast path: the key of the previous call
+
+function keyFor(secret, salt) {
+  if (lastKey !== null && lastKey.secret === secret && lastKey.salt === salt && typeof secret === 'string') return lastKey.key
+  if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) throw new TypeError('secret must be a string or Uint8Array')
+  const id = secretId(secret) + '\u0000' + salt
+  let key = v4Keys.get(id)
+  if (key === undefined) {
+    key = native.compileKey(typeof secret === 'string' ? secret : Buffer.from(secret), salt)
+    if (v4Keys.size >= MAX_KEYS) v4Keys.delete(v4Keys.keys().next().value)
+    v4Keys.set(id, key)
+  }
+  lastKey = { secret, salt, key }
+  return key
+}
+
 /**
  * Drop-in for next-auth/jwt's `encode`: A256GCM JWE under the HKDF-derived
  * key, with `iat`, `exp` and `jti` set as next-auth sets them.
@@ -198,8 +218,7 @@ async function encode(params) {
   if (!isClaimsObject(token)) throw new TypeError('JWT Claims Set MUST be an object')
   const now = Date.now()
   const claims = { ...token, iat: Math.floor(now / 1000), exp: ((now / 1000) | 0) + maxAge, jti: randomUUID() }
-  if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) throw new TypeError('secret must be a string or Uint8Array')
-  return native.encodeV4(typeof secret === 'string' ? secret : Buffer.from(secret), String(salt), JSON.stringify(claims))
+  return native.encodeWithKey(keyFor(secret, String(salt)), JSON.stringify(claims))
 }
 
 /**
@@ -209,8 +228,7 @@ async function encode(params) {
 async function decode(params) {
   const { token, secret, salt = '' } = params
   if (!token) return null
-  if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) throw new TypeError('secret must be a string or Uint8Array')
-  const out = native.decodeV4(typeof secret === 'string' ? secret : Buffer.from(secret), String(salt), String(token))
+  const out = native.decodeWithKey(keyFor(secret, typeof salt === 'string' ? salt : String(salt)), String(token))
   if (out === null || out === undefined) throw new Error('Invalid or expired session token')
   return JSON.parse(out)
 }

@@ -4,7 +4,7 @@
 
 use crate::claims::now_seconds;
 use crate::jws::{JwsVerifier, KeyInput};
-use crate::token::{self, Cookies, Outcome, Reader, ReaderOptions, Step};
+use crate::token::{Cookies, Outcome, Reader, ReaderOptions, Step, V4Key};
 use napi::bindgen_prelude::{Buffer, Either, External};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
@@ -145,19 +145,26 @@ pub fn read_token_object(
     }
 }
 
+/// Derives a next-auth v4 key (session key for salt "", check-cookie keys
+/// otherwise) once, for `encodeWithKey`/`decodeWithKey`.
+#[napi(catch_unwind)]
+pub fn compile_key(secret: SecretInput, salt: String) -> Result<External<V4Key>> {
+    V4Key::derive(&secret_bytes(&secret), &salt)
+        .map(External::new)
+        .ok_or_else(|| Error::new(Status::InvalidArg, "the secret must be non-empty"))
+}
+
 /// next-auth v4 `encode` of a prepared claims JSON text (iat/exp/jti already set).
 #[napi(catch_unwind)]
-pub fn encode_v4(secret: SecretInput, salt: String, claims_json: String) -> Result<String> {
-    token::encode_v4(&secret_bytes(&secret), &salt, &claims_json)
-        .ok_or_else(|| Error::new(Status::InvalidArg, "encode failed: the secret must be non-empty"))
+pub fn encode_with_key(key: &External<V4Key>, claims_json: String) -> Result<String> {
+    key.encode(&claims_json).ok_or_else(|| Error::new(Status::GenericFailure, "encode failed"))
 }
 
 /// next-auth v4 `decode`: validated claims JSON text, or null.
 #[napi(catch_unwind)]
-pub fn decode_v4(secret: SecretInput, salt: String, token: String) -> Option<String> {
-    token::decode_v4(&secret_bytes(&secret), &salt, &token, now_seconds())
+pub fn decode_with_key(key: &External<V4Key>, token: String) -> Option<String> {
+    key.decode(&token, now_seconds())
 }
-
 
 // --- middleware ------------------------------------------------------------
 

@@ -277,15 +277,6 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
 /// depth, finite numbers, depth ≤ 128) and returns the facts the claim checks
 /// need. `None` for anything else.
 pub fn scan_claims(text: &str) -> Option<ClaimFacts> {
-    match crate::scan::scan(text) {
-        crate::scan::Scan::Valid(f) => Some(f),
-        crate::scan::Scan::Invalid => None,
-        crate::scan::Scan::Fallback => scan_claims_serde(text),
-    }
-}
-
-/// The general (serde_json) scanner: the reference for [`crate::scan`].
-pub fn scan_claims_serde(text: &str) -> Option<ClaimFacts> {
     let mut de = serde_json::Deserializer::from_str(text);
     let facts = de::Deserializer::deserialize_map(&mut de, ClaimsVisitor).ok()?;
     de.end().ok()?;

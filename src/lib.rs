@@ -13,7 +13,6 @@ pub mod jwe;
 pub mod jws;
 pub mod keys;
 pub mod middleware;
-mod scan;
 pub mod token;
 
 #[cfg(feature = "node")]

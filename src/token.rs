@@ -369,39 +369,38 @@ pub fn bearer_token(header: &str) -> Option<String> {
     (!token.is_empty()).then_some(token)
 }
 
-/// Derived v4 keys for `encode`/`decode`, which take the secret per call:
-/// a small most-recently-used list, so the key is derived once per
-/// (secret, salt), not once per call.
-static V4_CIPHERS: std::sync::Mutex<Vec<(Secret, String, Aes256Gcm)>> = std::sync::Mutex::new(Vec::new());
-const V4_CIPHERS_MAX: usize = 16;
+/// A v4 key for `encode`/`decode` (next-auth's salted or session key),
+/// derived once; the JS layer keeps one per (secret, salt).
+pub struct V4Key(Aes256Gcm);
 
-fn v4_cipher(secret: &[u8], salt: &str) -> Option<Aes256Gcm> {
-    let mut list = V4_CIPHERS.lock().ok()?;
-    if let Some(i) = list.iter().position(|(s, t, _)| s.as_slice() == secret && t == salt) {
-        let hit = list.remove(i);
-        let cipher = hit.2.clone();
-        list.insert(0, hit);
-        return Some(cipher);
+impl V4Key {
+    pub fn derive(secret: &[u8], salt: &str) -> Option<V4Key> {
+        let key = keys::derive_v4(secret, salt)?;
+        Some(V4Key(Aes256Gcm::new(&(*key).into())))
     }
-    let key = keys::derive_v4(secret, salt)?;
-    let cipher = Aes256Gcm::new(&(*key).into());
-    list.insert(0, (Zeroizing::new(secret.to_vec()), salt.to_owned(), cipher.clone()));
-    list.truncate(V4_CIPHERS_MAX);
-    Some(cipher)
+
+    /// next-auth v4 `encode` of a claims JSON text: A256GCM, fresh IV.
+    pub fn encode(&self, claims_json: &str) -> Option<String> {
+        jwe::encrypt_v4(&self.0, claims_json.as_bytes())
+    }
+
+    /// next-auth v4 `decode`: the validated claims JSON text.
+    pub fn decode(&self, token: &str, now: i64) -> Option<String> {
+        let jwe = jwe::parse(token, &[Enc::A256Gcm]).ok()?;
+        let text = String::from_utf8(jwe.decrypt_gcm(&self.0).ok()?).ok()?;
+        claims::validate(&crate::json::scan_claims(&text)?, now).ok()?;
+        Some(text)
+    }
 }
 
-/// next-auth v4 `encode`: A256GCM under HKDF(secret, salt) of a JSON text.
+/// next-auth v4 `encode` with a one-off key.
 pub fn encode_v4(secret: &[u8], salt: &str, claims_json: &str) -> Option<String> {
-    jwe::encrypt_v4(&v4_cipher(secret, salt)?, claims_json.as_bytes())
+    V4Key::derive(secret, salt)?.encode(claims_json)
 }
 
-/// next-auth v4 `decode` with salt: validated claims JSON text.
+/// next-auth v4 `decode` with a one-off key.
 pub fn decode_v4(secret: &[u8], salt: &str, token: &str, now: i64) -> Option<String> {
-    let cipher = v4_cipher(secret, salt)?;
-    let jwe = jwe::parse(token, &[Enc::A256Gcm]).ok()?;
-    let text = String::from_utf8(jwe.decrypt_gcm(&cipher).ok()?).ok()?;
-    claims::validate(&crate::json::scan_claims(&text)?, now).ok()?;
-    Some(text)
+    V4Key::derive(secret, salt)?.decode(token, now)
 }
 
 #[cfg(test)]
@@ -547,5 +546,6 @@ mod tests {
         assert_eq!(r.read(Cookies::Header(&h), None, true, now()), Outcome::Raw(t));
     }
 }
+
 
 

@@ -62,10 +62,14 @@ struct V5Keys {
 /// The map is indexed by a keyed hash of the token's last 64 bytes (its
 /// authentication tag and ciphertext tail) and every hit compares the whole
 /// token, so a lookup hashes a few dozen bytes instead of the whole token.
+/// A token is cached on its second sighting: the first only marks its hash
+/// in a fixed table, so tokens seen once (the common case under many users)
+/// cost no allocation.
 struct TokenCache {
     hasher: std::collections::hash_map::RandomState,
     map: std::collections::HashMap<u64, CacheEntry>,
     order: std::collections::VecDeque<u64>,
+    seen: Box<[u64]>,
 }
 
 struct CacheEntry {
@@ -79,10 +83,16 @@ struct CacheEntry {
 const CACHE_CAPACITY: usize = 1024;
 const CACHE_TTL_SECS: i64 = 60;
 const CACHE_MAX_JSON: usize = 8 * 1024;
+const SEEN_SLOTS: usize = 4096;
 
 impl TokenCache {
     fn new() -> Self {
-        TokenCache { hasher: Default::default(), map: Default::default(), order: Default::default() }
+        TokenCache {
+            hasher: Default::default(),
+            map: Default::default(),
+            order: Default::default(),
+            seen: vec![0; SEEN_SLOTS].into_boxed_slice(),
+        }
     }
 
     fn key(&self, token: &str) -> u64 {
@@ -102,6 +112,11 @@ impl TokenCache {
 
     fn put(&mut self, key: u64, token: &str, rules: &Rules, json: &str, exp: f64, now: i64) {
         if json.len() > CACHE_MAX_JSON {
+            return;
+        }
+        let slot = &mut self.seen[(key % SEEN_SLOTS as u64) as usize];
+        if *slot != key {
+            *slot = key; // first sighting: remember, don't cache yet
             return;
         }
         if self.map.len() >= CACHE_CAPACITY && !self.map.contains_key(&key) {
@@ -526,12 +541,16 @@ mod tests {
         let json = format!(r#"{{"sub":"1","exp":{}}}"#, t0 + 100);
         let h = format!("{V4_COOKIE}={}", v4_token(&json));
         assert!(claims_of(r.read(Cookies::Header(&h), None, false, t0)).is_some());
+        assert!(claims_of(r.read(Cookies::Header(&h), None, false, t0)).is_some()); // now cached
+        assert_eq!(r.cache.lock().unwrap().map.len(), 1);
         assert!(claims_of(r.read(Cookies::Header(&h), None, false, t0 + 50)).is_some());
         assert_eq!(r.read(Cookies::Header(&h), None, false, t0 + 115), Outcome::None);
         // bounded
         for i in 0..(CACHE_CAPACITY + 10) {
             let t = v4_token(&format!(r#"{{"i":{i},"exp":{}}}"#, t0 + 100));
-            r.read(Cookies::Header(&format!("{V4_COOKIE}={t}")), None, false, t0);
+            let h = format!("{V4_COOKIE}={t}");
+            r.read(Cookies::Header(&h), None, false, t0);
+            r.read(Cookies::Header(&h), None, false, t0);
         }
         let c = r.cache.lock().unwrap();
         assert!(c.map.len() <= CACHE_CAPACITY && c.order.len() <= CACHE_CAPACITY);

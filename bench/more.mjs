@@ -12,14 +12,20 @@ const ours = require('../lib/jwt.js')
 
 const SECRET = 'bench-secret-bench-secret-0123456789abcdef'
 
-async function perCall(n, fn) {
-  const per = []
-  for (let r = 0; r < 3; r++) {
-    const t0 = performance.now()
-    for (let i = 0; i < n; i++) await fn(i)
-    per.push(((performance.now() - t0) * 1000) / n)
+/** Median µs per call of `a` and `b`, over interleaved rounds on fresh requests. */
+async function interleaved(n, rounds, mkReqs, a, b) {
+  const ta = []
+  const tb = []
+  for (let r = 0; r < rounds; r++) {
+    for (const [fn, out] of [[a, ta], [b, tb]]) {
+      const reqs = mkReqs(n)
+      const t0 = performance.now()
+      for (let i = 0; i < n; i++) await fn(reqs[i])
+      out.push(((performance.now() - t0) * 1000) / n)
+    }
   }
-  return per.sort((a, b) => a - b)[1]
+  const med = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]
+  return [med(ta), med(tb)]
 }
 
 export default async function more() {
@@ -30,11 +36,9 @@ export default async function more() {
   const nat = oursMw.withAuth(opts)
   const mk = (cookie) => new NextRequest('http://localhost:3000/dashboard', { headers: cookie ? { cookie: `next-auth.session-token=${cookie}` } : {} })
   for (const [label, cookie, n] of [['signed in (allow)', token, 2000], ['signed out (307)', undefined, 2000]]) {
-    const refReqs = Array.from({ length: n }, () => mk(cookie))
-    const natReqs = Array.from({ length: n }, () => mk(cookie))
-    for (let i = 0; i < 200; i++) { await ref(mk(cookie), {}); await nat(mk(cookie), {}) }
-    const a = await perCall(n, (i) => ref(refReqs[i], {}))
-    const b = await perCall(n, (i) => nat(natReqs[i], {}))
+    for (let i = 0; i < 3000; i++) { await ref(mk(cookie), {}); await nat(mk(cookie), {}) }
+    const mkReqs = (k) => Array.from({ length: k }, () => mk(cookie))
+    const [a, b] = await interleaved(n, 7, mkReqs, (r) => ref(r, {}), (r) => nat(r, {}))
     out[`withAuth in-process, ${label}`] = { 'next-auth': +a.toFixed(2), native: +b.toFixed(2), ratio: +(a / b).toFixed(1) }
     console.log(`withAuth in-process, ${label.padEnd(20)} next-auth ${a.toFixed(2).padStart(8)} µs   native ${b.toFixed(2).padStart(7)} µs   ${(a / b).toFixed(1).padStart(6)}x`)
   }

@@ -45,7 +45,7 @@ export default async function more() {
   if (process.env.BENCH_SKIP_NEXT !== '1') {
     try {
       const { benchNextStart } = await import('./next-start.mjs')
-      const { results } = await benchNextStart({ duration: 10, connections: 10 })
+      const { results } = await benchNextStart({ duration: 10, connections: 10, rounds: 3, baseline: true })
       out.nextStart = results
       for (const r of results) console.log(`next start ${r.impl.padEnd(12)} ${r.path.padEnd(16)} ${String(r.rps).padStart(8)} req/s   p99 ${r.p99} ms`)
     } catch (err) {

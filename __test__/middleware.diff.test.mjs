@@ -150,6 +150,28 @@ describe('named improvements over next-auth (security.md)', async () => {
       new NextRequest('http://localhost:3000/d', { headers: { 'x-auth-sub': 'forged' } }), {})
     assert.equal(anon.headers.get('x-middleware-request-x-auth-sub'), null)
   })
+  test('callbackUrl keeps a non-default locale segment', async () => {
+    const mkI18n = (path) => new NextRequest(`http://localhost:3000${path}`, {
+      nextConfig: { basePath: '/base', i18n: { locales: ['en', 'fr'], defaultLocale: 'en' } },
+    })
+    await withEnv({ NEXTAUTH_URL: undefined }, async () => {
+      const a = await ref.withAuth(opts)(mkI18n('/base/fr/dash/?a=1'), {})
+      const b = await ours.withAuth(opts)(mkI18n('/base/fr/dash/?a=1'), {})
+      assert.match(a.headers.get('location'), /callbackUrl=%2Fbase%2Fdash%2F%3Fa%3D1$/)
+      assert.match(b.headers.get('location'), /\/base\/api\/auth\/signin\?callbackUrl=%2Fbase%2Ffr%2Fdash%2F%3Fa%3D1$/)
+      const c = await ours.withAuth(opts)(mkI18n('/base/dash'), {})
+      assert.match(c.headers.get('location'), /callbackUrl=%2Fbase%2Fdash$/)
+    })
+  })
+  test('warns once-per-process on Next versions with known middleware bypasses', () => {
+    const { warnIfVulnerableNext } = ours._internal
+    const logged = []
+    const logger = { warn: (m) => logged.push(m) }
+    for (const v of ['15.2.2', '15.5.17', '16.2.5', '14.2.30']) assert.equal(warnIfVulnerableNext(v, logger), true, v)
+    for (const v of ['15.5.18', '15.5.29', '16.2.6', '16.4.6', '17.0.0']) assert.equal(warnIfVulnerableNext(v, logger), false, v)
+    assert.equal(logged.length, 4)
+    assert.match(logged[0], /CVE-2025-29927/)
+  })
   test('requireSession reads a request or Headers', async () => {
     assert.equal(ours.requireSession(mk('/d', { cookie: `${V4}=${token}` }), opts)?.sub, '1')
     assert.equal(ours.requireSession(new Headers({ cookie: `${V4}=${token}` }), opts)?.sub, '1')

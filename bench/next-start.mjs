@@ -22,8 +22,7 @@
 //   /api/me          proxy + a route handler that itself calls getToken (next-auth-native/jwt, same in both)
 //   /api/bench-open  (with --baseline) the same trivial route outside the matcher: Next's own cost
 
-import { execFileSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -35,6 +34,7 @@ import {
   REPO_ROOT,
   SESSION_COOKIE,
   buildApp,
+  copyApp,
   installApp,
   request,
   requireFromApp,
@@ -77,24 +77,6 @@ export default withAuth({
 
 export const config = { matcher: ['/dashboard/:path*', '/admin/:path*', '/api/me', '/api/bench-ping'] }
 `
-}
-
-function copyApp(dest) {
-  cpSync(EXAMPLE_DIR, dest, {
-    recursive: true,
-    filter: (src) => {
-      const rel = path.relative(EXAMPLE_DIR, src)
-      return rel !== 'node_modules' && rel !== '.next' && !rel.startsWith(`node_modules${path.sep}`) && !rel.startsWith(`.next${path.sep}`)
-    },
-  })
-  // Hard links: fast and no extra disk. Must be a real directory (not a
-  // symlink) for Next to load the addon. Fall back to a plain copy.
-  try {
-    execFileSync('cp', ['-al', path.join(EXAMPLE_DIR, 'node_modules'), path.join(dest, 'node_modules')], { stdio: 'ignore' })
-  } catch {
-    rmSync(path.join(dest, 'node_modules'), { recursive: true, force: true })
-    cpSync(path.join(EXAMPLE_DIR, 'node_modules'), path.join(dest, 'node_modules'), { recursive: true, verbatimSymlinks: true })
-  }
 }
 
 function round1(n, digits = 1) {

@@ -22,6 +22,11 @@ function checkNextVersion(logger = console) {
   } catch {
     return
   }
+  warnIfVulnerableNext(version, logger)
+}
+
+/** Logs one warning when `version` predates the fixes for the known middleware bypasses. */
+function warnIfVulnerableNext(version, logger = console) {
   const [maj, min, pat] = String(version).split(/[.-]/).map(Number)
   const atLeast = (a, b, c) => maj > a || (maj === a && (min > b || (min === b && pat >= c)))
   const fixed = maj >= 16 ? atLeast(16, 2, 6) : maj === 15 ? atLeast(15, 5, 18) : false
@@ -32,6 +37,7 @@ function checkNextVersion(logger = console) {
         'or >= 16.2.6, and keep requireSession() checks in routes and pages.',
     )
   }
+  return !fixed
 }
 
 // ---------------------------------------------------------------------------
@@ -53,23 +59,35 @@ function nextAuthUrl() {
   return value
 }
 
+// Compiled path policies: per options object, and one shared default for
+// calls whose options carry no page or path settings (withAuth(req, event)).
 const policies = new WeakMap()
+const defaultPolicies = new Map()
+
+function compilePolicy(options, authPath) {
+  const list = (v) => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : undefined)
+  return native.compilePolicy({
+    signIn: options?.pages?.signIn ?? '/api/auth/signin',
+    error: options?.pages?.error ?? '/api/auth/error',
+    authPath,
+    publicPaths: list(options?.publicPaths),
+    protectedPaths: list(options?.protectedPaths),
+  })
+}
+
 function policyFor(options, authPath) {
-  const key = options && typeof options === 'object' ? options : policyFor
-  let entry = policies.get(key)
-  if (!entry || entry.authPath !== authPath) {
-    const list = (v) => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : undefined)
-    entry = {
-      authPath,
-      policy: native.compilePolicy({
-        signIn: options?.pages?.signIn ?? '/api/auth/signin',
-        error: options?.pages?.error ?? '/api/auth/error',
-        authPath,
-        publicPaths: list(options?.publicPaths),
-        protectedPaths: list(options?.protectedPaths),
-      }),
+  if (!options?.pages && !options?.publicPaths && !options?.protectedPaths) {
+    let policy = defaultPolicies.get(authPath)
+    if (policy === undefined) {
+      policy = compilePolicy(undefined, authPath)
+      defaultPolicies.set(authPath, policy)
     }
-    policies.set(key, entry)
+    return policy
+  }
+  let entry = policies.get(options)
+  if (!entry || entry.authPath !== authPath) {
+    entry = { authPath, policy: compilePolicy(options, authPath) }
+    policies.set(options, entry)
   }
   return entry.policy
 }
@@ -122,7 +140,7 @@ function nativeJws(j) {
  * Returns undefined (continue), the result of onSuccess, or a denial.
  */
 async function handleMiddleware(req, options, onSuccess) {
-  const { pathname, search, origin, basePath } = req.nextUrl
+  const { pathname, search, origin, basePath, locale, defaultLocale } = req.nextUrl
   checkNextVersion()
   const env = nextAuthUrl()
   const policy = policyFor(options, env.authPath)
@@ -150,7 +168,9 @@ async function handleMiddleware(req, options, onSuccess) {
     return
   }
   if (wantsJson(options, pathname)) return unauthorizedJson()
-  return redirect(native.signInLocation(policy, redirectOrigin, basePath, pathname, search))
+  // Keep a non-default locale segment in callbackUrl (next-auth drops it).
+  const localePrefix = locale && locale !== defaultLocale ? `/${locale}` : ''
+  return redirect(native.signInLocation(policy, redirectOrigin, basePath, localePrefix + pathname, search))
 }
 
 /**
@@ -198,3 +218,4 @@ module.exports.default = withAuth
 module.exports.withAuth = withAuth
 module.exports.handleMiddleware = handleMiddleware
 module.exports.requireSession = requireSession
+Object.defineProperty(module.exports, '_internal', { value: { warnIfVulnerableNext }, enumerable: false })

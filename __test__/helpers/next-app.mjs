@@ -4,7 +4,8 @@
 // Nothing here depends on a test framework.
 
 import { spawn, execFile } from 'node:child_process'
-import { existsSync, readdirSync, rmSync, mkdtempSync, createWriteStream } from 'node:fs'
+import { existsSync, readdirSync, rmSync, mkdtempSync, createWriteStream, cpSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
@@ -143,6 +144,26 @@ export async function installApp(appDir, { logFile, echo = false, requireMiddlew
   }
   if (requireMiddleware && !existsSync(path.join(installed, 'lib', 'middleware.js'))) {
     throw new Error(`${installed}/lib/middleware.js is missing: the next-auth-native package has no middleware entry point yet`)
+  }
+}
+
+/**
+ * Copies examples/next-app (already installed) to `dest`, sources copied and
+ * node_modules hard-linked: a real directory, as Next needs for the addon.
+ */
+export function copyApp(dest, from = EXAMPLE_DIR) {
+  cpSync(from, dest, {
+    recursive: true,
+    filter: (src) => {
+      const rel = path.relative(from, src)
+      return rel !== 'node_modules' && rel !== '.next' && !rel.startsWith(`node_modules${path.sep}`) && !rel.startsWith(`.next${path.sep}`)
+    },
+  })
+  try {
+    execFileSync('cp', ['-al', path.join(from, 'node_modules'), path.join(dest, 'node_modules')], { stdio: 'ignore' })
+  } catch {
+    rmSync(path.join(dest, 'node_modules'), { recursive: true, force: true })
+    cpSync(path.join(from, 'node_modules'), path.join(dest, 'node_modules'), { recursive: true, verbatimSymlinks: true })
   }
 }
 

@@ -125,6 +125,29 @@ describe('native JWS (jwt option)', () => {
       assert.equal(await native.getToken({ req: nextRequest(`${V4}=${t}`), jwt: { ...jwt, audience: 'other' } }), null)
     }
   })
+  test('every supported asymmetric algorithm, with a PEM key', async () => {
+    for (const alg of ['RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']) {
+      const { publicKey, privateKey } = await jose4.generateKeyPair(alg, alg === 'EdDSA' ? { crv: 'Ed25519' } : undefined)
+      const pem = await jose4.exportSPKI(publicKey)
+      const t = await new jose4.SignJWT({ sub: alg, exp: exp() }).setProtectedHeader({ alg }).sign(privateKey)
+      const jwt = { algorithms: [alg], publicKey: pem }
+      assert.equal((await native.getToken({ req: nextRequest(`${V4}=${t}`), jwt }))?.sub, alg, alg)
+      // the same token with a different key of the same type is rejected
+      const other = await jose4.generateKeyPair(alg, alg === 'EdDSA' ? { crv: 'Ed25519' } : undefined)
+      const otherPem = await jose4.exportSPKI(other.publicKey)
+      assert.equal(await native.getToken({ req: nextRequest(`${V4}=${t}`), jwt: { ...jwt, publicKey: otherPem } }), null, alg)
+    }
+  })
+  test('HS384/HS512, and an HS token against an RSA-configured reader (key confusion) is rejected', async () => {
+    for (const alg of ['HS384', 'HS512']) {
+      const t = await hs256({ sub: alg, exp: exp() }, alg)
+      assert.equal((await native.getToken({ req: nextRequest(`${V4}=${t}`), jwt: { algorithms: [alg], secret: hsSecret } }))?.sub, alg)
+    }
+    const { publicKey } = await jose4.generateKeyPair('RS256')
+    const pem = await jose4.exportSPKI(publicKey)
+    const forged = await new jose4.SignJWT({ sub: 'x', exp: exp() }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(pem))
+    assert.equal(await native.getToken({ req: nextRequest(`${V4}=${forged}`), jwt: { algorithms: ['RS256'], publicKey: pem } }), null)
+  })
   test('a bad jwt configuration denies (and logs once) instead of throwing', async () => {
     const errors = []
     const logger = { error: (...a) => errors.push(a.join(' ')) }

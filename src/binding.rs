@@ -140,7 +140,7 @@ pub fn read_token_object(
 ) -> Option<serde_json::Map<String, serde_json::Value>> {
     let cookies = cookie.as_deref().map_or(Cookies::None, Cookies::Header);
     match reader.read(cookies, authorization.as_deref(), false, now_seconds()) {
-        Outcome::Claims { json, .. } => crate::json::parse_object(&json),
+        Outcome::Claims { json, .. } => serde_json::from_str(&json).ok(),
         _ => None,
     }
 }

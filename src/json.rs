@@ -1,79 +1,20 @@
-//! One strict JSON parse per header/payload (security.md JW-12, JW-13):
-//! duplicate object members are rejected at every depth, the input must be
-//! valid UTF-8 (the caller passes `&str`), numbers must be finite, and
-//! serde_json's recursion limit (128) stays on. Key order is preserved
-//! (`preserve_order`), so the claims keep the payload's order.
+//! Strict JSON for headers and payloads (security.md JW-12, JW-13): one parse
+//! each, duplicate object members rejected at every depth, valid UTF-8 (the
+//! caller passes `&str`), finite numbers, serde_json's recursion limit (128)
+//! left on. The payload is validated without building a value tree; the JS
+//! side parses the same text, so the claims keep the payload's key order.
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Number, Value};
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
-struct StrictValue(Value);
-
-impl<'de> de::Deserialize<'de> for StrictValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictVisitor).map(StrictValue)
+/// Parses a JOSE header into `T` (a struct with `deny_unknown_fields`): one
+/// JSON object, no duplicate or unknown members, every member of its type.
+/// serde would also read a struct from a JSON array; we don't.
+pub fn parse_header<T: DeserializeOwned>(text: &str) -> Option<T> {
+    if !text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
+        return None;
     }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom("non-finite number"))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(StrictValue(v)) = seq.next_element()? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(de::Error::custom("duplicate member"));
-            }
-            let StrictValue(v) = map.next_value()?;
-            out.insert(key, v);
-        }
-        Ok(Value::Object(out))
-    }
-}
-
-/// Parses `text` as a single JSON object. `None` for anything else.
-pub fn parse_object(text: &str) -> Option<Map<String, Value>> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let StrictValue(v) = de::Deserialize::deserialize(&mut de).ok()?;
-    de.end().ok()?;
-    match v {
-        Value::Object(m) => Some(m),
-        _ => None,
-    }
+    serde_json::from_str(text).ok()
 }
 
 /// What the claim checks need from a payload, gathered in the same single
@@ -288,59 +229,57 @@ mod tests {
     use super::*;
 
     #[test]
-    fn objects_only() {
-        assert!(parse_object(r#"{"a":1,"b":[1,{"c":null}]}"#).is_some());
-        assert!(parse_object("[1]").is_none());
-        assert!(parse_object("null").is_none());
-        assert!(parse_object(r#""s""#).is_none());
-        assert!(parse_object(r#"{"a":1} x"#).is_none());
+    fn payload_must_be_one_object() {
+        assert!(scan_claims(r#"{"a":1,"b":[1,{"c":null}]}"#).is_some());
+        for bad in ["[1]", "null", r#""s""#, r#"{"a":1} x"#, "", "{"] {
+            assert!(scan_claims(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]
-    fn duplicates_rejected_at_any_depth() {
-        assert!(parse_object(r#"{"exp":1,"exp":2}"#).is_none());
-        assert!(parse_object(r#"{"a":{"x":1,"x":1}}"#).is_none());
-        assert!(parse_object(r#"{"a":[{"x":1,"x":1}]}"#).is_none());
+    fn duplicates_rejected_at_any_depth_even_when_escaped() {
+        assert!(scan_claims(r#"{"exp":1,"exp":2}"#).is_none());
+        assert!(scan_claims(r#"{"a":{"x":1,"x":1}}"#).is_none());
+        assert!(scan_claims(r#"{"a":[{"x":1,"x":1}]}"#).is_none());
+        assert!(scan_claims(r#"{"a":{"x":1,"\u0078":2}}"#).is_none());
+        let many: Vec<String> = (0..100).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        assert!(scan_claims(&format!("{{{}}}", many.join(","))).is_some());
+        assert!(scan_claims(&format!(r#"{{{},"k50":1}}"#, many.join(","))).is_none());
     }
 
     #[test]
     fn non_finite_and_deep_rejected() {
-        assert!(parse_object(r#"{"exp":1e400}"#).is_none());
-        let deep = "[".repeat(200) + &"]".repeat(200);
-        assert!(parse_object(&format!(r#"{{"a":{deep}}}"#)).is_none());
-    }
-
-    #[test]
-    fn scan_claims_agrees_with_parse_object() {
-        let cases = [
-            r#"{"a":1,"exp":5,"nbf":1.5,"iat":"x"}"#,
-            r#"{"a":{"b":[1,2,{"c":"\u0041"}]},"exp":null}"#,
-            r#"{"exp":1,"exp":2}"#,
-            r#"{"a":{"x":1,"\u0078":2}}"#,
-            r#"{"exp":1e400}"#,
-            r#"[1]"#,
-            r#"{"a":1} x"#,
-            r#"{"value":"v","provider":"p","exp":1}"#,
-        ];
-        for c in cases {
-            assert_eq!(scan_claims(c).is_some(), parse_object(c).is_some(), "{c}");
-        }
-        let f = scan_claims(r#"{"a":1,"exp":5,"nbf":1.5,"iat":"x"}"#).unwrap();
-        assert_eq!(f.exp, Some(Num::Finite(5.0)));
-        assert_eq!(f.nbf, Some(Num::Finite(1.5)));
-        assert_eq!(f.iat, Some(Num::NotANumber));
-        assert!(!f.check_cookie_shape);
-        assert!(scan_claims(r#"{"value":"v","provider":"p","exp":1}"#).unwrap().check_cookie_shape);
-        let many: Vec<String> = (0..100).map(|i| format!(r#""k{i}":{i}"#)).collect();
-        assert!(scan_claims(&format!("{{{}}}", many.join(","))).is_some());
-        assert!(scan_claims(&format!(r#"{{{},"k50":1}}"#, many.join(","))).is_none());
+        assert!(scan_claims(r#"{"exp":1e400}"#).is_none());
+        assert!(scan_claims(r#"{"a":[-1e309]}"#).is_none());
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert!(scan_claims(&format!(r#"{{"a":{deep}}}"#)).is_none());
     }
 
     #[test]
-    fn keeps_key_order() {
-        let m = parse_object(r#"{"z":1,"a":2,"m":3}"#).unwrap();
-        assert_eq!(m.keys().collect::<Vec<_>>(), ["z", "a", "m"]);
+    fn facts() {
+        let f = scan_claims(r#"{"a":1,"exp":5,"nbf":1.5,"iat":"x"}"#).unwrap();
+        assert_eq!(f.exp, Some(Num::Finite(5.0)));
+        assert_eq!(f.nbf, Some(Num::Finite(1.5)));
+        assert_eq!(f.iat, Some(Num::NotANumber));
+        assert!(!f.check_cookie_shape);
+        assert_eq!(scan_claims(r#"{"\u0065xp":7}"#).unwrap().exp, Some(Num::Finite(7.0)));
+        assert!(scan_claims(r#"{"value":"v","provider":"p","exp":1}"#).unwrap().check_cookie_shape);
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct H {
+        alg: String,
+        kid: Option<String>,
+    }
+
+    #[test]
+    fn headers() {
+        assert!(parse_header::<H>(r#"{"alg":"dir"}"#).is_some());
+        assert!(parse_header::<H>(r#" {"alg":"dir","kid":"k"}"#).is_some());
+        for bad in [r#"{"alg":"dir","alg":"dir"}"#, r#"{"alg":"dir","x":1}"#, r#"["dir"]"#, r#"{"alg":5}"#, r#"{}"#] {
+            assert!(parse_header::<H>(bad).is_none(), "{bad}");
+        }
     }
 }

@@ -38,6 +38,15 @@ pub enum JweError {
     Decrypt,
 }
 
+/// The only protected-header members we accept: no `zip`, `crit`, `cty`, …
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    alg: String,
+    enc: String,
+    kid: Option<String>,
+}
+
 /// A compact JWE whose structure and header passed the allow-list.
 #[derive(Debug)]
 pub struct Jwe<'a> {
@@ -57,8 +66,12 @@ pub fn peek_enc(token: &str) -> Option<Enc> {
         return None;
     }
     let bytes = b64::decode(seg)?;
-    let header = json::parse_object(std::str::from_utf8(&bytes).ok()?)?;
-    Enc::from_name(header.get("enc")?.as_str()?)
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        enc: String,
+    }
+    let header: Peek = json::parse_header(std::str::from_utf8(&bytes).ok()?)?;
+    Enc::from_name(&header.enc)
 }
 
 /// Splits and checks a compact JWE: exactly five segments, empty encrypted
@@ -88,22 +101,12 @@ pub fn parse<'a>(token: &'a str, allowed: &[Enc]) -> Result<Jwe<'a>, JweError> {
     }
     let header_bytes = b64::decode(h).ok_or(JweError::Header)?;
     let header_text = std::str::from_utf8(&header_bytes).map_err(|_| JweError::Header)?;
-    let header = json::parse_object(header_text).ok_or(JweError::Header)?;
-    let mut enc = None;
-    let mut kid = None;
-    let mut alg_ok = false;
-    for (name, value) in &header {
-        match (name.as_str(), value) {
-            ("alg", serde_json::Value::String(a)) if a == "dir" => alg_ok = true,
-            ("enc", serde_json::Value::String(e)) => {
-                enc = Some(Enc::from_name(e).filter(|e| allowed.contains(e)).ok_or(JweError::Header)?)
-            }
-            ("kid", serde_json::Value::String(k)) => kid = Some(k.clone()),
-            _ => return Err(JweError::Header),
-        }
+    let header: Header = json::parse_header(header_text).ok_or(JweError::Header)?;
+    let enc = Enc::from_name(&header.enc).filter(|e| allowed.contains(e));
+    match (header.alg.as_str(), enc) {
+        ("dir", Some(enc)) => Ok(Jwe { header_b64: h, enc, kid: header.kid, iv_b64: iv, ct_b64: ct, tag_b64: tag }),
+        _ => Err(JweError::Header),
     }
-    let enc = enc.filter(|_| alg_ok).ok_or(JweError::Header)?;
-    Ok(Jwe { header_b64: h, enc, kid, iv_b64: iv, ct_b64: ct, tag_b64: tag })
 }
 
 impl Jwe<'_> {

@@ -568,3 +568,77 @@ mod tests {
 
 
 
+
+/// Random and mutated input through every parser: no panic, no acceptance of
+/// anything but the untouched token (security.md RS-1, INV-2). A cheap,
+/// deterministic stand-in for a coverage-guided fuzzer, run by `cargo test`.
+#[cfg(test)]
+mod no_panic {
+    use super::*;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    fn mutate(r: &mut Rng, s: &str) -> String {
+        let mut b: Vec<u8> = s.as_bytes().to_vec();
+        for _ in 0..=r.below(3) {
+            let at = r.below(b.len() + 1);
+            match r.below(5) {
+                0 if at < b.len() => b[at] = (r.next() & 0x7f) as u8,
+                1 if at < b.len() => {
+                    b.remove(at);
+                }
+                2 => b.insert(at, b"%.=;, \"\\A_-"[r.below(11)]),
+                3 => b.truncate(at),
+                _ => b.extend_from_slice(b".."),
+            }
+        }
+        String::from_utf8_lossy(&b).into_owned()
+    }
+
+    #[test]
+    fn parsers_never_panic() {
+        let secret = b"fuzz-secret-fuzz-secret-fuzz-secret-00";
+        let v4 = Reader::new(ReaderOptions {
+            secrets: vec![Zeroizing::new(secret.to_vec())],
+            secure_cookie: false,
+            cookie_name: None,
+            salt: None,
+            jws: None,
+            v5_fallback: true,
+        });
+        let now = claims::now_seconds();
+        let json = format!(r#"{{"sub":"1","exp":{}}}"#, now + 600);
+        let t4 = encode_v4(secret, "", &json).unwrap();
+        let k5 = keys::derive_v5::<64>(secret, V5_COOKIE).unwrap();
+        let t5 = jwe::encrypt_v5_cbc(&k5, &keys::oct_thumbprint(k5.as_ref()), json.as_bytes()).unwrap();
+        let mut r = Rng(0x1234_5678_9abc_def1);
+        for i in 0..40_000 {
+            let base = if i % 2 == 0 { &t4 } else { &t5 };
+            let tok = mutate(&mut r, base);
+            let header = match i % 4 {
+                0 => format!("{V4_COOKIE}={tok}"),
+                1 => format!("{V5_COOKIE}={tok}; {V4_COOKIE}.0={tok}"),
+                2 => format!("a=b; {}", mutate(&mut r, &format!("{V4_COOKIE}.1=x; {V4_COOKIE}.0={tok}"))),
+                _ => mutate(&mut r, &format!("{V4_COOKIE}={tok}; x=1")),
+            };
+            let out = v4.read(Cookies::Header(&header), Some(&format!("Bearer {tok}")), false, now);
+            if let Outcome::Claims { json: got, .. } = out {
+                assert_eq!(got, json, "accepted a mutated token: {header}");
+            }
+            let _ = jwe::peek_enc(&tok);
+            let _ = crate::json::scan_claims(&tok);
+            let _ = bearer_token(&tok);
+        }
+    }
+}

@@ -58,27 +58,33 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
     }
 }
 
-/// Duplicate-key tracking for one object: a short list, a hash set past 16 keys.
+/// Duplicate-key tracking for one object: the first 16 keys in a stack
+/// array (no allocation for typical payloads), a hash set past that.
 struct Seen<'de> {
-    small: Vec<std::borrow::Cow<'de, str>>,
+    small: [Option<std::borrow::Cow<'de, str>>; 16],
+    len: usize,
     big: Option<std::collections::HashSet<std::borrow::Cow<'de, str>>>,
 }
 
 impl<'de> Seen<'de> {
     fn new() -> Self {
-        Seen { small: Vec::new(), big: None }
+        Seen { small: Default::default(), len: 0, big: None }
     }
     /// False if `k` was already there.
     fn insert(&mut self, k: std::borrow::Cow<'de, str>) -> bool {
         if let Some(set) = &mut self.big {
             return set.insert(k);
         }
-        if self.small.contains(&k) {
+        if self.small[..self.len].iter().flatten().any(|s| *s == k) {
             return false;
         }
-        self.small.push(k);
-        if self.small.len() > 16 {
-            self.big = Some(self.small.drain(..).collect());
+        if self.len < self.small.len() {
+            self.small[self.len] = Some(k);
+            self.len += 1;
+        } else {
+            let mut set: std::collections::HashSet<_> = self.small.iter_mut().filter_map(Option::take).collect();
+            set.insert(k);
+            self.big = Some(set);
         }
         true
     }

@@ -28,6 +28,9 @@ export declare function compilePolicy(init: PolicyInit): ExternalObject<Policy>
 /** Compiles a reader: cookie names, rules and derived keys, once per configuration. */
 export declare function compileReader(init: ReaderInit): ExternalObject<Reader>
 
+/** Builds a session store. Throws on an invalid configuration. */
+export declare function compileSessionStore(init: SessionStoreInit): ExternalObject<SessionStore>
+
 /** The Location when no secret is configured. */
 export declare function configErrorLocation(policy: ExternalObject<Policy>, origin: string, basePath: string): string
 
@@ -97,6 +100,55 @@ export declare function readTokenObject(reader: ExternalObject<Reader>, cookie?:
 
 /** getToken on already-parsed cookies (Pages-router `req.cookies`). */
 export declare function readTokenPairs(reader: ExternalObject<Reader>, names: Array<string>, values: Array<string>, authorization: string | undefined | null, raw: boolean): string | null
+
+export interface SchemaMappingInit {
+  sessionTable?: string
+  userTable?: string
+  sessionToken?: string
+  userId?: string
+  expires?: string
+  id?: string
+  /** "" = no such column (reads as null). */
+  name?: string
+  email?: string
+  image?: string
+  /** "ms" (default) or "s", for integer `expires` columns. */
+  expiresUnit?: string
+}
+
+/**
+ * The synchronous half: the session JSON text on a cache hit, `false` for
+ * a denial decided without I/O (no or malformed cookie, negative cache),
+ * `true` when `sessionLookup` must ask the database.
+ */
+export declare function sessionCheck(store: ExternalObject<SessionStore>, cookie: string): string | boolean
+
+/** The asynchronous lookup: resolves to `{ session, log }`, never rejects. */
+export declare function sessionLookup(store: ExternalObject<SessionStore>, cookie: string): Promise<SessionLookup>
+
+export interface SessionLookup {
+  /** The session as JSON text, or null. */
+  session?: string
+  /** One log line to print (an incident began or persists), or null. */
+  log?: string
+}
+
+export interface SessionStoreInit {
+  /** PostgreSQL URL, SQLite file, or (with `endpoint`) the session endpoint URL. */
+  url: string
+  endpoint: boolean
+  /** "prisma" | "pg-adapter" (ignored when `mapping` is given). */
+  schema?: string
+  mapping?: SchemaMappingInit
+  poolMax?: number
+  timeoutMs?: number
+  cacheTtlMs?: number
+  /** Session cookie base names in lookup order. */
+  cookieNames: Array<string>
+}
+
+/** A short description of the store (backend, host/file; no credentials). */
+export declare function sessionStoreLabel(store: ExternalObject<SessionStore>): string
 
 /** The Location of a denial (307 to the sign-in page with callbackUrl). */
 export declare function signInLocation(policy: ExternalObject<Policy>, origin: string, basePath: string, pathname: string, search: string): string

@@ -13,7 +13,10 @@ pub mod jwe;
 pub mod jws;
 pub mod keys;
 pub mod middleware;
+pub mod store;
 pub mod token;
 
 #[cfg(feature = "node")]
 mod binding;
+#[cfg(feature = "node")]
+mod binding_db;

@@ -1,0 +1,187 @@
+//! The in-process session cache (security.md RS-6): keyed by the exact token,
+//! bounded, first-in-first-out eviction, a positive entry lives at most the
+//! TTL and never past the session's `expires`; a separate, bounded negative
+//! cache remembers "no such session" for the TTL. A TTL of 0 disables both.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Most positive entries.
+pub const POSITIVE_CAPACITY: usize = 4096;
+/// Most negative entries.
+pub const NEGATIVE_CAPACITY: usize = 4096;
+/// Longest TTL accepted (security.md RS-6: at most 60 s).
+pub const MAX_TTL: Duration = Duration::from_secs(60);
+
+/// A bounded map with FIFO eviction. Removals leave a stale key in `order`;
+/// generations tell stale from live, and `order` is compacted when it grows
+/// past twice the capacity, so memory stays bounded.
+struct Bounded<V> {
+    map: HashMap<Box<str>, (u64, V)>,
+    order: VecDeque<(Box<str>, u64)>,
+    cap: usize,
+    gen: u64,
+}
+
+impl<V> Bounded<V> {
+    fn new(cap: usize) -> Self {
+        Bounded { map: HashMap::new(), order: VecDeque::new(), cap, gen: 0 }
+    }
+
+    fn get(&self, k: &str) -> Option<&V> {
+        self.map.get(k).map(|(_, v)| v)
+    }
+
+    fn remove(&mut self, k: &str) {
+        self.map.remove(k);
+    }
+
+    fn insert(&mut self, k: &str, v: V) {
+        if let Some(slot) = self.map.get_mut(k) {
+            slot.1 = v;
+            return;
+        }
+        while self.map.len() >= self.cap {
+            match self.order.pop_front() {
+                Some((old, g)) => {
+                    if self.map.get(&old).is_some_and(|(live, _)| *live == g) {
+                        self.map.remove(&old);
+                    }
+                }
+                None => break,
+            }
+        }
+        self.gen += 1;
+        let key: Box<str> = k.into();
+        self.order.push_back((key.clone(), self.gen));
+        self.map.insert(key, (self.gen, v));
+        if self.order.len() > 2 * self.cap {
+            let map = &self.map;
+            self.order.retain(|(k, g)| map.get(k).is_some_and(|(live, _)| live == g));
+        }
+    }
+
+    #[cfg(test)]
+    fn sizes(&self) -> (usize, usize) {
+        (self.map.len(), self.order.len())
+    }
+}
+
+struct Positive {
+    json: String,
+    expires_ms: i64,
+    until: Instant,
+}
+
+/// What the cache knows about a token.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cached {
+    /// A valid session (its JSON text).
+    Hit(String),
+    /// Recently looked up and not a session.
+    Negative,
+    Miss,
+}
+
+pub struct SessionCache {
+    ttl: Duration,
+    pos: Bounded<Positive>,
+    neg: Bounded<Instant>,
+}
+
+impl SessionCache {
+    /// `ttl` is capped at [`MAX_TTL`]; zero disables the cache.
+    pub fn new(ttl: Duration) -> Self {
+        SessionCache { ttl: ttl.min(MAX_TTL), pos: Bounded::new(POSITIVE_CAPACITY), neg: Bounded::new(NEGATIVE_CAPACITY) }
+    }
+
+    pub fn enabled(&self) -> bool {
+        !self.ttl.is_zero()
+    }
+
+    pub fn get(&self, token: &str, now: Instant, now_ms: i64) -> Cached {
+        if !self.enabled() {
+            return Cached::Miss;
+        }
+        if let Some(p) = self.pos.get(token) {
+            if now < p.until && now_ms <= p.expires_ms {
+                return Cached::Hit(p.json.clone());
+            }
+        }
+        match self.neg.get(token) {
+            Some(until) if now < *until => Cached::Negative,
+            _ => Cached::Miss,
+        }
+    }
+
+    pub fn put_session(&mut self, token: &str, json: &str, expires_ms: i64, now: Instant) {
+        if !self.enabled() {
+            return;
+        }
+        self.neg.remove(token);
+        self.pos.insert(token, Positive { json: json.to_owned(), expires_ms, until: now + self.ttl });
+    }
+
+    pub fn put_none(&mut self, token: &str, now: Instant) {
+        if !self.enabled() {
+            return;
+        }
+        self.pos.remove(token);
+        self.neg.insert(token, now + self.ttl);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_and_expiry() {
+        let mut c = SessionCache::new(Duration::from_secs(5));
+        let t0 = Instant::now();
+        assert_eq!(c.get("a", t0, 1000), Cached::Miss);
+        c.put_session("a", "{}", 2000, t0);
+        assert_eq!(c.get("a", t0, 1000), Cached::Hit("{}".into()));
+        assert_eq!(c.get("a", t0, 2000), Cached::Hit("{}".into())); // expires >= now
+        assert_eq!(c.get("a", t0, 2001), Cached::Miss); // never past expires
+        assert_eq!(c.get("a", t0 + Duration::from_secs(5), 1000), Cached::Miss); // TTL over
+        assert_eq!(c.get("A", t0, 1000), Cached::Miss); // exact key
+        c.put_none("a", t0);
+        assert_eq!(c.get("a", t0, 1000), Cached::Negative);
+        assert_eq!(c.get("a", t0 + Duration::from_secs(6), 1000), Cached::Miss);
+        c.put_session("a", "{\"x\":1}", 5000, t0);
+        assert_eq!(c.get("a", t0, 1000), Cached::Hit("{\"x\":1}".into()));
+    }
+
+    #[test]
+    fn disabled_and_capped() {
+        let mut c = SessionCache::new(Duration::ZERO);
+        let t0 = Instant::now();
+        c.put_session("a", "{}", i64::MAX, t0);
+        c.put_none("b", t0);
+        assert_eq!(c.get("a", t0, 0), Cached::Miss);
+        assert_eq!(c.get("b", t0, 0), Cached::Miss);
+        let c = SessionCache::new(Duration::from_secs(3600));
+        assert_eq!(c.ttl, MAX_TTL);
+    }
+
+    #[test]
+    fn bounded() {
+        let mut c = SessionCache::new(Duration::from_secs(5));
+        let t0 = Instant::now();
+        for i in 0..(3 * POSITIVE_CAPACITY) {
+            let k = format!("t{i}");
+            c.put_session(&k, "{}", i64::MAX, t0);
+            c.put_none(&k, t0); // moves it to the negative side
+            c.put_session(&k, "{}", i64::MAX, t0);
+        }
+        let (m, o) = c.pos.sizes();
+        assert!(m <= POSITIVE_CAPACITY && o <= 2 * POSITIVE_CAPACITY + 1, "{m} {o}");
+        let (m, o) = c.neg.sizes();
+        assert!(m <= NEGATIVE_CAPACITY && o <= 2 * NEGATIVE_CAPACITY + 1, "{m} {o}");
+        // the newest entries survive
+        let last = format!("t{}", 3 * POSITIVE_CAPACITY - 1);
+        assert_eq!(c.get(&last, t0, 0), Cached::Hit("{}".into()));
+        assert_eq!(c.get("t0", t0, 0), Cached::Miss);
+    }
+}

@@ -1,0 +1,372 @@
+//! Database sessions (next-auth's `database` strategy, nextauth-v4.md §6):
+//! the opaque session token from the cookie is looked up, read-only, in
+//! PostgreSQL ([`postgres`]), SQLite ([`sqlite`]) or the app's own
+//! `/api/auth/session` ([`http`]), behind a bounded cache ([`cache`]).
+//!
+//! A [`SessionStore`] is built once per configuration. Every outcome other
+//! than a found, unexpired session with its user is "no session" (security.md
+//! INV-1, SS-1…SS-5): malformed tokens are refused before any I/O, failures
+//! and timeouts deny, and each run of failures produces one log line (no
+//! token material) instead of one per request.
+
+pub mod cache;
+pub mod http;
+pub mod postgres;
+pub mod schema;
+pub mod sqlite;
+pub mod time;
+
+use crate::cookies::{self, Lookup};
+use cache::{Cached, SessionCache};
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Longest session token looked up (security.md SS-1; next-auth's own are 36
+/// or 64 characters, `@auth/pg-adapter` stores at most 255).
+pub const MAX_TOKEN_LEN: usize = 255;
+/// Default lookup deadline.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(1000);
+/// Longest deadline accepted.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default cache TTL.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_millis(5000);
+/// Default and largest connection pool size.
+pub const DEFAULT_POOL: usize = 4;
+pub const MAX_POOL: usize = 64;
+/// How often a persisting failure is logged again.
+pub const RELOG_AFTER: Duration = Duration::from_secs(60);
+
+/// SS-1: 1…255 printable ASCII characters, none of `;` `,` space `"` `\`.
+/// Not UUID-only: `session.generateSessionToken` may produce other shapes.
+pub fn valid_token(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= MAX_TOKEN_LEN
+        && t.bytes().all(|b| (0x21..=0x7e).contains(&b) && !matches!(b, b';' | b',' | b'"' | b'\\'))
+}
+
+/// A user row (every field as text; null stays null).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct User {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub image: Option<String>,
+}
+
+/// What a source found for a token, before the expiry check.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Candidate {
+    /// A session row joined to its user; `expires_ms` is `None` when the
+    /// column could not be read as a time.
+    Row { expires_ms: Option<i64>, user: User },
+    /// A checked `/api/auth/session` body (JSON text).
+    Body { expires_ms: i64, json: String },
+}
+
+/// Why a lookup could not answer. Descriptions never contain token material.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LookupError {
+    Timeout,
+    PoolExhausted,
+    Unavailable(String),
+    Query(String),
+    /// More than one session row for one token.
+    Ambiguous,
+    BadResponse(String),
+    /// The backend rejected the token's value (e.g. a UUID column): no session, no incident.
+    NotASession,
+    Internal,
+}
+
+impl LookupError {
+    fn describe(&self, timeout: Duration) -> String {
+        match self {
+            LookupError::Timeout => format!("no answer within {} ms", timeout.as_millis()),
+            LookupError::PoolExhausted => format!("all connections busy for {} ms (pool exhausted)", timeout.as_millis()),
+            LookupError::Unavailable(s) => format!("unavailable: {s}"),
+            LookupError::Query(s) => format!("query failed: {s}"),
+            LookupError::Ambiguous => "more than one session row for one token (the token column must be unique)".into(),
+            LookupError::BadResponse(s) => format!("unusable response: {s}"),
+            LookupError::NotASession => "token rejected by the database".into(),
+            LookupError::Internal => "internal error".into(),
+        }
+    }
+}
+
+/// Where sessions are looked up.
+pub enum Source {
+    Postgres(postgres::PgSource),
+    Sqlite(sqlite::SqliteSource),
+    Http(http::HttpSource),
+}
+
+/// The configuration of a store (built by the binding from JS options).
+pub struct StoreConfig {
+    /// `postgres://…`/`postgresql://…`, an SQLite file (`sqlite:…`, `file:…`
+    /// or a path), or, with `endpoint`, the `http://…/api/auth/session` URL.
+    pub url: String,
+    pub endpoint: bool,
+    pub mapping: schema::Mapping,
+    pub pool_max: usize,
+    pub timeout: Duration,
+    pub cache_ttl: Duration,
+    /// Cookie base names in lookup order (the v4 name, then the v5 fallback).
+    pub cookie_names: Vec<String>,
+}
+
+/// The synchronous answer: a cached session, a denial, or "ask the source".
+#[derive(Debug, PartialEq, Eq)]
+pub enum Check {
+    Hit(String),
+    Deny,
+    Miss,
+}
+
+/// The asynchronous answer: the session JSON text or none, plus at most one
+/// log line for the caller to print.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    pub session: Option<String>,
+    pub log: Option<String>,
+}
+
+pub struct SessionStore {
+    source: Source,
+    label: String,
+    timeout: Duration,
+    cookie_names: Vec<String>,
+    cache: Mutex<SessionCache>,
+    incidents: Incidents,
+}
+
+impl SessionStore {
+    pub fn new(cfg: StoreConfig) -> Result<SessionStore, String> {
+        let timeout = cfg.timeout.clamp(Duration::from_millis(1), MAX_TIMEOUT);
+        let pool = cfg.pool_max.clamp(1, MAX_POOL);
+        if cfg.cookie_names.is_empty() || cfg.cookie_names.len() > cookies::MAX_FAMILIES {
+            return Err("one or two session cookie names are needed".into());
+        }
+        let url = cfg.url.trim();
+        let (source, label) = if cfg.endpoint {
+            let (s, l) = http::HttpSource::new(url, pool, timeout)?;
+            (Source::Http(s), l)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let (s, l) = postgres::PgSource::new(url, cfg.mapping.sql("$1"), cfg.mapping.int_unit, pool, timeout)?;
+            (Source::Postgres(s), l)
+        } else if url.contains("://") && !url.starts_with("sqlite://") {
+            return Err(format!(
+                "database.url: unsupported scheme in {:?} (PostgreSQL postgres://…, or an SQLite file path)",
+                url.split("://").next().unwrap_or("")
+            ));
+        } else {
+            let (s, l) = sqlite::SqliteSource::new(url, cfg.mapping.sql("?1"), cfg.mapping.int_unit, pool)?;
+            (Source::Sqlite(s), l)
+        };
+        Ok(SessionStore {
+            source,
+            label,
+            timeout,
+            cookie_names: cfg.cookie_names,
+            cache: Mutex::new(SessionCache::new(cfg.cache_ttl)),
+            incidents: Incidents::default(),
+        })
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The session token from a `Cookie` header, with getToken's cookie rules
+    /// (cookies.rs: exact names, strict chunks, conflicting duplicates deny;
+    /// the second name is read only when the first is absent), and the index
+    /// of the name it came from. `None` when there is none or it is malformed.
+    pub fn token<'a>(&self, cookie_header: &'a str) -> Option<(usize, Cow<'a, str>)> {
+        let names: Vec<&str> = self.cookie_names.iter().map(String::as_str).collect();
+        let lookups = cookies::lookup_header(cookie_header, &names);
+        for (i, lookup) in lookups.into_iter().enumerate().take(names.len()) {
+            match lookup {
+                Lookup::Found(t) => return valid_token(&t).then_some((i, t)),
+                Lookup::Invalid if i == 0 => return None,
+                Lookup::Invalid | Lookup::Absent => {}
+            }
+        }
+        None
+    }
+
+    /// The synchronous half: no I/O, just the token rules and the cache.
+    pub fn check(&self, cookie_header: &str) -> Check {
+        let Some((_, token)) = self.token(cookie_header) else {
+            return Check::Deny;
+        };
+        self.cached(&token)
+    }
+
+    fn cached(&self, token: &str) -> Check {
+        match self.cache.lock() {
+            Ok(c) => match c.get(token, Instant::now(), time::now_ms()) {
+                Cached::Hit(json) => Check::Hit(json),
+                Cached::Negative => Check::Deny,
+                Cached::Miss => Check::Miss,
+            },
+            Err(_) => Check::Miss,
+        }
+    }
+
+    /// The asynchronous half: the cache, then the source, within the deadline.
+    pub async fn lookup(&self, cookie_header: &str) -> Verdict {
+        let Some((family, token)) = self.token(cookie_header) else {
+            return Verdict::default();
+        };
+        match self.cached(&token) {
+            Check::Hit(json) => return Verdict { session: Some(json), log: None },
+            Check::Deny => return Verdict::default(),
+            Check::Miss => {}
+        }
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let found = {
+            let fut = async {
+                match &self.source {
+                    Source::Postgres(s) => s.find(&token, deadline).await,
+                    Source::Sqlite(s) => s.find(&token, deadline).await,
+                    Source::Http(s) => {
+                        let name = self.cookie_names.get(family).map_or("", String::as_str);
+                        s.find(name, &token, deadline).await
+                    }
+                }
+            };
+            // A backstop: every source already honours the deadline itself.
+            match tokio::time::timeout_at(deadline + Duration::from_millis(100), fut).await {
+                Ok(r) => r,
+                Err(_) => Err(LookupError::Timeout),
+            }
+        };
+        self.settle(&token, found, time::now_ms())
+    }
+
+    /// Turns a source's answer into a verdict, updating cache and incidents.
+    fn settle(&self, token: &str, found: Result<Option<Candidate>, LookupError>, now_ms: i64) -> Verdict {
+        let candidate = match found {
+            Ok(c) => c,
+            Err(LookupError::NotASession) => None,
+            Err(e) => {
+                return Verdict { session: None, log: self.incidents.failure(&self.label, &e.describe(self.timeout)) };
+            }
+        };
+        self.incidents.success();
+        let (expires_ms, json) = match candidate {
+            None => {
+                self.put_none(token);
+                return Verdict::default();
+            }
+            Some(Candidate::Body { expires_ms, json }) => (expires_ms, json),
+            Some(Candidate::Row { expires_ms, user }) => {
+                let Some(ms) = expires_ms else {
+                    let log = self.incidents.data_problem(&self.label, "a session's expires column is null or not a date-time");
+                    return Verdict { session: None, log };
+                };
+                if !time::plausible(ms) {
+                    let log = self.incidents.data_problem(
+                        &self.label,
+                        "a session's expires value is outside 1970…2200 (seconds stored where milliseconds are expected, or the reverse?)",
+                    );
+                    return Verdict { session: None, log };
+                }
+                // next-auth: a session is valid while expires >= now.
+                if ms < now_ms {
+                    self.put_none(token);
+                    return Verdict::default();
+                }
+                match render(&user, ms) {
+                    Some(json) => (ms, json),
+                    None => return Verdict::default(),
+                }
+            }
+        };
+        if expires_ms < now_ms || !time::plausible(expires_ms) {
+            self.put_none(token);
+            return Verdict::default();
+        }
+        if let Ok(mut c) = self.cache.lock() {
+            c.put_session(token, &json, expires_ms, Instant::now());
+        }
+        Verdict { session: Some(json), log: None }
+    }
+
+    fn put_none(&self, token: &str) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.put_none(token, Instant::now());
+        }
+    }
+}
+
+/// `{"user":{"id","name","email","image"},"expires":"<ISO>"}`, the shape of
+/// `/api/auth/session` (plus `id`).
+pub fn render(user: &User, expires_ms: i64) -> Option<String> {
+    let v = serde_json::json!({
+        "user": { "id": user.id, "name": user.name, "email": user.email, "image": user.image },
+        "expires": time::format_iso_ms(expires_ms)?,
+    });
+    serde_json::to_string(&v).ok()
+}
+
+/// One log line per incident: the first failure after a success is logged, a
+/// persisting failure again after [`RELOG_AFTER`] with the count of denials
+/// in between, and nothing else.
+#[derive(Default)]
+struct Incidents {
+    active: AtomicBool,
+    state: Mutex<IncidentState>,
+}
+
+#[derive(Default)]
+struct IncidentState {
+    last_log: Option<Instant>,
+    suppressed: u64,
+}
+
+impl Incidents {
+    fn failure(&self, label: &str, reason: &str) -> Option<String> {
+        let was_active = self.active.swap(true, Ordering::AcqRel);
+        let mut s = self.state.lock().ok()?;
+        let now = Instant::now();
+        let due = !was_active || s.last_log.is_none_or(|t| now.duration_since(t) >= RELOG_AFTER);
+        if !due {
+            s.suppressed += 1;
+            return None;
+        }
+        let msg = if was_active && s.last_log.is_some() {
+            format!(
+                "[next-auth-native][error][SESSION_STORE] {label}: still failing ({reason}); {} more lookups were denied since the last message",
+                s.suppressed
+            )
+        } else {
+            format!(
+                "[next-auth-native][error][SESSION_STORE] {label}: session lookup failed ({reason}). Sessions are denied until it \
+                 answers again; repeats of this message are suppressed for {} s",
+                RELOG_AFTER.as_secs()
+            )
+        };
+        s.last_log = Some(now);
+        s.suppressed = 0;
+        Some(msg)
+    }
+
+    fn data_problem(&self, label: &str, what: &str) -> Option<String> {
+        self.failure(label, what)
+    }
+
+    fn success(&self) {
+        if self.active.load(Ordering::Acquire) {
+            self.active.store(false, Ordering::Release);
+            if let Ok(mut s) = self.state.lock() {
+                s.last_log = None;
+                s.suppressed = 0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

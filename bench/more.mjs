@@ -1,6 +1,7 @@
 // Middleware benchmarks for `npm run bench`: in-process handleMiddleware vs
 // next-auth's withAuth on the same requests, then `next start` under
-// autocannon (bench/next-start.mjs), both implementations in the same run.
+// autocannon (bench/next-start.mjs), both implementations in the same run, and
+// database sessions (bench/db.mjs) against the fetch-/api/auth/session workaround.
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 
@@ -51,6 +52,17 @@ export default async function more() {
     } catch (err) {
       console.error('next start benchmark failed:', err.message)
       out.nextStart = { error: err.message }
+    }
+  }
+  if (process.env.BENCH_SKIP_DB !== '1') {
+    // Database sessions: verifySession (PostgreSQL, SQLite) vs the fetch-/api/auth/session workaround.
+    try {
+      const { default: benchDb } = await import('./db.mjs')
+      console.log('\ndatabase sessions: verifySession vs fetching /api/auth/session from middleware (examples/next-app-db)')
+      out.databaseSessions = await benchDb()
+    } catch (err) {
+      console.error('database-session benchmark failed:', err.message)
+      out.databaseSessions = { error: err.message }
     }
   }
   return out

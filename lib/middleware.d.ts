@@ -1,8 +1,10 @@
 import type { NextRequest, NextFetchEvent, NextMiddleware, NextResponse } from 'next/server'
 import type { JWT, JwsOptions, Secret } from './jwt'
+import type { DatabaseOptions, Session, SessionEndpoint } from './session'
 
 export interface NextRequestWithAuth extends NextRequest {
-  nextauth: { token: JWT | null }
+  /** JWT strategy: { token }; database strategy: { token: null, session }. */
+  nextauth: { token: JWT | null; session?: Session | null }
 }
 
 export type NextMiddlewareWithAuth = (request: NextRequestWithAuth, event: NextFetchEvent) => ReturnType<NextMiddleware>
@@ -12,7 +14,13 @@ export interface NextAuthMiddlewareOptions {
   cookies?: { sessionToken?: { name?: string } }
   /** next-auth's custom decode, and/or native JWS settings (algorithms, secret | publicKey, issuer, audience). */
   jwt?: Partial<JwsOptions> & { decode?: (params: { token: string; secret: Secret | Secret[] }) => JWT | null | Promise<JWT | null> }
-  callbacks?: { authorized?: (params: { token: JWT | null; req: NextRequest }) => unknown }
+  /** `session`: the database session (database strategy) or the token in the /api/auth/session shape (JWT). */
+  callbacks?: { authorized?: (params: { token: JWT | null; req: NextRequest; session: Session | null }) => unknown }
+  /**
+   * next-auth's database strategy: look the opaque session token up natively (PostgreSQL, SQLite)
+   * or at the app's own /api/auth/session. No secret is needed in this mode.
+   */
+  session?: DatabaseSessionOptions
   secret?: Secret | Secret[]
   /** How denials look: 307 to sign-in (default), 401 JSON, or 401 JSON for /api paths only ("auto"). */
   unauthorized?: 'redirect' | 'json' | 'auto'
@@ -24,10 +32,20 @@ export interface NextAuthMiddlewareOptions {
   forwardIdentity?: string[]
 }
 
+export interface DatabaseSessionOptions {
+  strategy: 'database'
+  database?: DatabaseOptions
+  sessionEndpoint?: SessionEndpoint
+  /** Cache TTL in ms (default 5000, at most 60000, 0 disables). */
+  cacheTtlMs?: number
+  timeoutMs?: number
+  secureCookie?: boolean
+}
+
 export declare function handleMiddleware(
   req: NextRequest,
   options: NextAuthMiddlewareOptions | undefined,
-  onSuccess?: (token: JWT | null) => ReturnType<NextMiddleware>,
+  onSuccess?: (token: JWT | null, session?: Session | null) => ReturnType<NextMiddleware>,
 ): Promise<NextResponse | Response | undefined | void | null>
 
 export declare function withAuth(): ReturnType<NextMiddlewareWithAuth>
@@ -38,8 +56,15 @@ export declare function withAuth(middleware: NextMiddlewareWithAuth, options?: N
 export declare function withAuth(options: NextAuthMiddlewareOptions): NextMiddlewareWithAuth
 
 /** The second gate for route handlers, API routes and server components: the token or null. */
+type RequireSessionTarget = NextRequest | Request | { headers: unknown } | Headers | { get(name: string): string | null }
+/** Database strategy: a Promise of the session or null. */
 export declare function requireSession(
-  reqOrHeaders: NextRequest | Request | { headers: unknown } | Headers | { get(name: string): string | null },
+  reqOrHeaders: RequireSessionTarget,
+  options: { session: DatabaseSessionOptions; cookieName?: string; secureCookie?: boolean; cookies?: { sessionToken?: { name?: string } } },
+): Promise<Session | null>
+/** JWT strategy: the token or null, synchronously. */
+export declare function requireSession(
+  reqOrHeaders: RequireSessionTarget,
   options?: { secret?: Secret | Secret[]; cookieName?: string; secureCookie?: boolean; cookies?: { sessionToken?: { name?: string } }; jwt?: JwsOptions },
 ): JWT | null
 

@@ -5,6 +5,7 @@
 // decision; this file only builds NextResponse objects and runs callbacks.
 const native = require('./native')
 const jwt = require('./jwt')
+const { verifySession, sessionFromToken } = require('./session')
 const { NextResponse } = require('next/server')
 
 const DENY_HEADERS = { 'cache-control': 'private, no-store', vary: 'Cookie, Authorization' }
@@ -134,6 +135,63 @@ function nativeJws(j) {
 }
 
 // ---------------------------------------------------------------------------
+// Database sessions (options.session.strategy === "database").
+
+/** `options.session` when it selects the database strategy, else null. */
+function databaseOptions(options) {
+  const s = options?.session
+  return s && typeof s === 'object' && s.strategy === 'database' ? s : null
+}
+
+const warnedSessionConfig = new WeakSet()
+
+/** The session from the store, or null. A bad configuration is logged once and denies. */
+async function databaseSession(req, options, s, logger = console) {
+  try {
+    return await verifySession({
+      req,
+      strategy: 'database',
+      database: s.database,
+      sessionEndpoint: s.sessionEndpoint,
+      cacheTtlMs: s.cacheTtlMs,
+      timeoutMs: s.timeoutMs,
+      secureCookie: s.secureCookie,
+      cookieName: options?.cookies?.sessionToken?.name,
+      logger,
+    })
+  } catch (err) {
+    if (!warnedSessionConfig.has(s)) {
+      warnedSessionConfig.add(s)
+      logger.error?.('[next-auth-native][error][SESSION_CONFIG]', err?.message)
+    }
+    return null
+  }
+}
+
+/** The identity a database session offers to forwardIdentity: `sub` is the user id. */
+function sessionIdentity(session) {
+  if (!session || typeof session !== 'object') return null
+  const user = session.user && typeof session.user === 'object' ? session.user : {}
+  return { sub: user.id, ...user, expires: session.expires }
+}
+
+/**
+ * The `authorized` callback's argument in JWT mode: `{ req, token }` as
+ * next-auth passes it, plus `session` (the /api/auth/session shape of the
+ * token), built only when the callback reads it.
+ */
+class JwtAuthorizedParams {
+  constructor(req, token) {
+    this.req = req
+    this.token = token
+  }
+
+  get session() {
+    return this.token ? sessionFromToken(this.token) : null
+  }
+}
+
+// ---------------------------------------------------------------------------
 
 /**
  * next-auth's handleMiddleware (nextauth-v4.md §5.2), decided natively.
@@ -146,24 +204,37 @@ async function handleMiddleware(req, options, onSuccess) {
   const policy = policyFor(options, env.authPath)
   if (!native.middlewareRoute(policy, basePath, pathname, search)) return
   const redirectOrigin = env.origin ?? origin
-  const secret = options?.secret ?? process.env.NEXTAUTH_SECRET ?? process.env.AUTH_SECRET
-  if (!secret) {
-    console.error('[next-auth][error][NO_SECRET]', '\nhttps://next-auth.js.org/errors#no_secret')
-    return redirect(native.configErrorLocation(policy, redirectOrigin, basePath))
+  const db = databaseOptions(options)
+  let token = null
+  let session
+  let authorized
+  if (db) {
+    // Database strategy: no secret is needed to look a session up.
+    session = await databaseSession(req, options, db)
+    const cb = options?.callbacks?.authorized
+    authorized = (cb ? await cb({ req, token, session }) : undefined) ?? !!session
+  } else {
+    const secret = options?.secret ?? process.env.NEXTAUTH_SECRET ?? process.env.AUTH_SECRET
+    if (!secret) {
+      console.error('[next-auth][error][NO_SECRET]', '\nhttps://next-auth.js.org/errors#no_secret')
+      return redirect(native.configErrorLocation(policy, redirectOrigin, basePath))
+    }
+    token = await jwt.getToken({
+      req,
+      decode: options?.jwt?.decode,
+      cookieName: options?.cookies?.sessionToken?.name,
+      secret,
+      jwt: nativeJws(options?.jwt),
+    })
+    const cb = options?.callbacks?.authorized
+    authorized = (cb ? await cb(new JwtAuthorizedParams(req, token)) : undefined) ?? !!token
   }
-  const token = await jwt.getToken({
-    req,
-    decode: options?.jwt?.decode,
-    cookieName: options?.cookies?.sessionToken?.name,
-    secret,
-    jwt: nativeJws(options?.jwt),
-  })
-  const authorized = (await options?.callbacks?.authorized?.({ req, token })) ?? !!token
   if (authorized) {
-    if (onSuccess) return await onSuccess(token)
+    if (onSuccess) return db ? await onSuccess(token, session) : await onSuccess(token)
     const claims = options?.forwardIdentity
     if (Array.isArray(claims) && claims.length) {
-      return NextResponse.next({ request: { headers: identityHeaders(req, token, claims) } })
+      const identity = db ? sessionIdentity(session) : token
+      return NextResponse.next({ request: { headers: identityHeaders(req, identity, claims) } })
     }
     return
   }
@@ -185,8 +256,9 @@ function withAuth(...args) {
     const middleware = args[0]
     const options = args[1]
     return async (...a) =>
-      handleMiddleware(a[0], options, async (token) => {
-        a[0].nextauth = { token }
+      handleMiddleware(a[0], options, async (token, ...session) => {
+        // JWT strategy: next-auth's { token }; database strategy: { token: null, session }.
+        a[0].nextauth = session.length ? { token, session: session[0] } : { token }
         return await middleware(...a)
       })
   }
@@ -196,14 +268,32 @@ function withAuth(...args) {
 
 /**
  * The second gate (security.md NX-12) for route handlers, API routes and
- * server components: the session token, or null. Takes a request, or the
- * Headers from `next/headers`' headers().
+ * server components. Takes a request, or the Headers from `next/headers`'
+ * headers().
+ *
+ * JWT strategy (default): the session token, or null, synchronously.
+ * Database strategy (`{ session: { strategy: 'database', database | sessionEndpoint } }`,
+ * the same object as withAuth's `session` option): a Promise of the session
+ * ({ user, expires }) or null.
  */
 function requireSession(reqOrHeaders, options = {}) {
   if (!reqOrHeaders) throw new Error('requireSession needs a request or headers')
   const req = typeof reqOrHeaders.get === 'function' && !('headers' in reqOrHeaders)
     ? { headers: reqOrHeaders }
     : reqOrHeaders
+  const db = databaseOptions(options) ?? (options.strategy === 'database' ? options : null)
+  if (db) {
+    return verifySession({
+      req,
+      strategy: 'database',
+      database: db.database,
+      sessionEndpoint: db.sessionEndpoint,
+      cacheTtlMs: db.cacheTtlMs,
+      timeoutMs: db.timeoutMs,
+      secureCookie: options.secureCookie ?? db.secureCookie,
+      cookieName: options.cookies?.sessionToken?.name ?? options.cookieName,
+    })
+  }
   return jwt.getTokenSync({
     req,
     secret: options.secret,

@@ -1,0 +1,66 @@
+import type { JWT, JwsOptions, RequestLike, Secret } from './jwt'
+
+/** The body of next-auth's /api/auth/session (plus the user id). */
+export interface Session {
+  user: { id: string | null; name: string | null; email: string | null; image: string | null; [key: string]: unknown }
+  /** ISO 8601, UTC. */
+  expires: string | null
+  [key: string]: unknown
+}
+
+/** A custom table/column mapping (defaults: the pg-adapter names). Identifiers are validated and quoted. */
+export interface SchemaMapping {
+  /** e.g. "sessions", "Session" or "auth.sessions" */
+  sessionTable?: string
+  userTable?: string
+  sessionToken?: string
+  userId?: string
+  expires?: string
+  id?: string
+  /** null/false: no such column (reads as null). */
+  name?: string | null | false
+  email?: string | null | false
+  image?: string | null | false
+  /** Unit of integer `expires` columns (SQLite, custom schemas): "ms" (default) or "s". */
+  expiresUnit?: 'ms' | 's'
+}
+
+export interface DatabaseOptions {
+  /** `postgres://…` / `postgresql://…`, or an SQLite file (`/path/app.db`, `sqlite:./app.db`, `file:…`). */
+  url: string
+  /** "prisma" (default: "Session"/"User"), "pg-adapter" ("sessions"/"users"), or a mapping. */
+  schema?: 'prisma' | 'pg-adapter' | SchemaMapping
+  /** Most connections (default 4, at most 64). */
+  pool?: number | { max?: number }
+  /** Deadline of one lookup in ms (default 1000). */
+  timeoutMs?: number
+}
+
+export type SessionEndpoint = string | URL | { url: string; timeoutMs?: number; pool?: number }
+
+export interface VerifySessionParams {
+  req: RequestLike | { headers: unknown }
+  /** Default: "database" when `database` or `sessionEndpoint` is given, else "jwt". */
+  strategy?: 'jwt' | 'database'
+  /** JWT strategy: as getToken. */
+  secret?: Secret | Secret[]
+  salt?: string
+  jwt?: JwsOptions
+  decode?: (params: { token: string; secret: Secret | Secret[] }) => JWT | null | Promise<JWT | null>
+  /** Database strategy: a native PostgreSQL/SQLite lookup … */
+  database?: DatabaseOptions
+  /** … or the app's own /api/auth/session at a fixed internal http:// URL. */
+  sessionEndpoint?: SessionEndpoint
+  /** Cache TTL in ms (default 5000, at most 60000, 0 disables). Never past `expires`. */
+  cacheTtlMs?: number
+  timeoutMs?: number
+  secureCookie?: boolean
+  cookieName?: string
+  logger?: { error?: (...args: unknown[]) => void }
+}
+
+/** The session in the shape of /api/auth/session's body, or null (also for failures). */
+export declare function verifySession(params: VerifySessionParams): Promise<Session | null>
+/** The /api/auth/session shape of decoded JWT claims (user from sub/name/email/picture, expires from exp). */
+export declare function sessionFromToken(token: JWT): Session
+export default verifySession

@@ -1,0 +1,217 @@
+'use strict'
+// next-auth-native/session: verifySession for both next-auth strategies.
+//
+//   strategy "jwt":      the session cookie is decoded natively (getToken).
+//   strategy "database": the opaque session token is looked up, read-only, in
+//                        PostgreSQL or SQLite (src/store), or asked of the app's
+//                        own /api/auth/session (sessionEndpoint), behind a
+//                        short in-process cache.
+//
+// Both resolve to the shape of /api/auth/session's body,
+// { user: { id, name, email, image }, expires }, or null. Failures (database
+// down, timeout, pool exhausted, bad configuration at request time) resolve
+// to null: a denial, never an allow.
+const native = require('./native')
+const jwt = require('./jwt')
+
+const V4 = 'next-auth.session-token'
+const V5 = 'authjs.session-token'
+
+// ---------------------------------------------------------------------------
+// Compiled stores: one per configuration (pool, cache and prepared statements
+// live in Rust and are shared by every call with the same settings).
+
+const MAX_STORES = 16
+const stores = new Map()
+
+function defaultSecureCookie() {
+  return process.env.NEXTAUTH_URL?.startsWith('https://') ?? !!process.env.VERCEL
+}
+
+function cookieNames(params) {
+  const secure = params.secureCookie ?? defaultSecureCookie()
+  const v4 = typeof params.cookieName === 'string' && params.cookieName ? params.cookieName : secure ? `__Secure-${V4}` : V4
+  const v5 = secure ? `__Secure-${V5}` : V5
+  return v4 === v5 ? [v4] : [v4, v5]
+}
+
+function num(v, what) {
+  if (v === undefined || v === null) return undefined
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < 0 || n > 0xffffffff) throw new TypeError(`${what} must be a non-negative number`)
+  return Math.floor(n)
+}
+
+function mappingOf(schema) {
+  const col = (v) => (v === null || v === false ? '' : v === undefined ? undefined : String(v))
+  return {
+    sessionTable: col(schema.sessionTable ?? schema.sessions),
+    userTable: col(schema.userTable ?? schema.users),
+    sessionToken: col(schema.sessionToken),
+    userId: col(schema.userId),
+    expires: col(schema.expires),
+    id: col(schema.id),
+    name: col(schema.name),
+    email: col(schema.email),
+    image: col(schema.image),
+    expiresUnit: schema.expiresUnit === undefined ? undefined : String(schema.expiresUnit),
+  }
+}
+
+/** The native store init for `params`, or a TypeError for a bad configuration. */
+function storeInit(params, names) {
+  const ttl = num(params.cacheTtlMs, 'cacheTtlMs')
+  if (params.sessionEndpoint !== undefined && params.sessionEndpoint !== null) {
+    if (params.database) throw new TypeError('give either `database` or `sessionEndpoint`, not both')
+    const ep = params.sessionEndpoint
+    const url = typeof ep === 'string' ? ep : ep instanceof URL ? ep.href : ep?.url
+    if (typeof url !== 'string' || !url) throw new TypeError('sessionEndpoint must be the URL of the app\'s own /api/auth/session')
+    return {
+      url, endpoint: true, cookieNames: names, cacheTtlMs: ttl,
+      timeoutMs: num(ep?.timeoutMs ?? params.timeoutMs, 'timeoutMs'),
+      poolMax: num(ep?.pool ?? params.pool, 'pool'),
+    }
+  }
+  const db = params.database
+  if (!db || typeof db !== 'object') throw new TypeError('strategy "database" needs `database: { url }` or `sessionEndpoint`')
+  if (typeof db.url !== 'string' || !db.url) throw new TypeError('database.url must be a PostgreSQL URL or an SQLite file path')
+  const schema = db.schema ?? 'prisma'
+  const pool = typeof db.pool === 'object' && db.pool !== null ? db.pool.max : db.pool
+  return {
+    url: db.url,
+    endpoint: false,
+    schema: typeof schema === 'string' ? schema : undefined,
+    mapping: typeof schema === 'object' && schema !== null ? mappingOf(schema) : undefined,
+    poolMax: num(pool, 'database.pool'),
+    timeoutMs: num(db.timeoutMs ?? params.timeoutMs, 'timeoutMs'),
+    cacheTtlMs: ttl,
+    cookieNames: names,
+  }
+}
+
+const fast = new Map() // the options as given -> store, so a call costs no JSON.stringify
+
+/** The settings of a config object (read each call, so in-place edits are noticed). */
+function snapshot(o) {
+  if (o instanceof URL) return `u${o.href}`
+  const schema = typeof o.schema === 'object' && o.schema !== null ? JSON.stringify(o.schema) : o.schema
+  const pool = typeof o.pool === 'object' && o.pool !== null ? o.pool.max : o.pool
+  return `o${o.url}\u0000${schema}\u0000${pool}\u0000${o.timeoutMs}`
+}
+
+function storeFor(params) {
+  const names = cookieNames(params)
+  const src = params.sessionEndpoint ?? params.database
+  const both = params.sessionEndpoint != null && params.database != null
+  const fk = `${typeof src === 'object' && src !== null ? snapshot(src) : `s${src}`}\u0001${params.cacheTtlMs}\u0001` +
+    `${params.timeoutMs}\u0001${params.pool}\u0001${names.join('\u0002')}\u0001${both}`
+  let store = fast.get(fk)
+  if (store !== undefined) return store
+  const init = storeInit(params, names)
+  const key = JSON.stringify(init)
+  store = stores.get(key)
+  if (store === undefined) {
+    try {
+      store = native.compileSessionStore(init)
+    } catch (err) {
+      throw new TypeError(`[next-auth-native] invalid session store configuration: ${err.message}`)
+    }
+    if (stores.size >= MAX_STORES) stores.delete(stores.keys().next().value)
+    stores.set(key, store)
+  }
+  if (fast.size >= 4 * MAX_STORES) fast.clear()
+  fast.set(fk, store)
+  return store
+}
+
+// ---------------------------------------------------------------------------
+// Reading the request's cookies.
+
+function cookieHeaderOf(req) {
+  const headers = req.headers
+  let cookie
+  if (headers != null && typeof headers.get === 'function') cookie = headers.get('cookie')
+  else if (headers != null && typeof headers === 'object') cookie = headers.cookie
+  if (Array.isArray(cookie)) cookie = cookie.join('; ')
+  if (typeof cookie === 'string') return cookie
+  const c = req.cookies
+  if (c == null || typeof c !== 'object') return null
+  // Already-parsed cookies (Pages router): rebuild a header; values are re-encoded
+  // so that the native parser's single percent-decode restores them exactly.
+  const parts = []
+  const add = (n, v) => parts.push(`${n}=${encodeURIComponent(String(v))}`)
+  if (typeof c.getAll === 'function') for (const { name, value } of c.getAll()) add(name, value)
+  else if (c instanceof Map) for (const [n, v] of c) add(n, typeof v === 'object' && v !== null ? v.value : v)
+  else for (const n of Object.keys(c)) add(n, c[n])
+  return parts.join('; ')
+}
+
+// ---------------------------------------------------------------------------
+
+/** The /api/auth/session shape from decoded JWT claims. */
+function sessionFromToken(token) {
+  let expires = null
+  if (typeof token.exp === 'number' && Number.isFinite(token.exp)) {
+    const d = new Date(token.exp * 1000)
+    if (!Number.isNaN(d.getTime())) expires = d.toISOString()
+  }
+  const s = (v) => (v === undefined ? null : v)
+  return { user: { id: s(token.sub), name: s(token.name), email: s(token.email), image: s(token.picture) }, expires }
+}
+
+async function verifyDatabase(params) {
+  const logger = params.logger ?? console
+  const store = storeFor(params) // throws TypeError for a bad configuration
+  const cookie = cookieHeaderOf(params.req)
+  if (cookie === null) return null
+  let out
+  try {
+    out = native.sessionCheck(store, cookie)
+    if (out === false) return null
+    if (out === true) {
+      const r = await native.sessionLookup(store, cookie)
+      if (r.log) logger.error?.(r.log)
+      out = r.session
+      if (!out) return null
+    }
+    return JSON.parse(out)
+  } catch (err) {
+    logger.error?.('[next-auth-native][error][SESSION_STORE] session lookup failed; denied:', err?.message)
+    return null
+  }
+}
+
+/**
+ * The session for `req`, in the shape of /api/auth/session's body, or null.
+ *
+ *   verifySession({ req, strategy: 'jwt', secret })
+ *   verifySession({ req, strategy: 'database', database: { url, schema: 'pg-adapter' } })
+ *   verifySession({ req, strategy: 'database', sessionEndpoint: 'http://127.0.0.1:3000/api/auth/session' })
+ *
+ * Rejects only for a missing `req` or an invalid configuration.
+ */
+async function verifySession(params) {
+  if (!params || !params.req) throw new Error('Must pass `req` to verifySession()')
+  const strategy = params.strategy ?? (params.database || params.sessionEndpoint ? 'database' : 'jwt')
+  if (strategy === 'database') return verifyDatabase(params)
+  if (strategy !== 'jwt') throw new TypeError(`verifySession: unknown strategy ${JSON.stringify(strategy)} ("jwt" or "database")`)
+  const token = await jwt.getToken({
+    req: params.req,
+    secret: params.secret,
+    secureCookie: params.secureCookie,
+    cookieName: params.cookieName,
+    salt: params.salt,
+    jwt: params.jwt,
+    decode: params.decode,
+    logger: params.logger,
+  })
+  if (!token || typeof token !== 'object') return null
+  return sessionFromToken(token)
+}
+
+module.exports = { verifySession, sessionFromToken }
+module.exports.default = verifySession
+Object.defineProperty(module.exports, '_internal', {
+  value: { storeFor, cookieHeaderOf, storeInit, cookieNames, label: (params) => native.sessionStoreLabel(storeFor(params)) },
+  enumerable: false,
+})

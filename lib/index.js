@@ -7,3 +7,9 @@ module.exports = {
   encode: jwt.encode,
   decode: jwt.decode,
 }
+
+// verifySession loads the database/HTTP session stores only when first used.
+Object.defineProperty(module.exports, 'verifySession', {
+  enumerable: true,
+  get: () => require('./session').verifySession,
+})

@@ -35,6 +35,20 @@ async function time(n, fn, { rounds = 5, isAsync = false } = {}) {
   return median(per)
 }
 
+/**
+ * Times a (reference) and b (native) in alternating rounds, so drift in the
+ * machine's load hits both alike; returns the median µs per call of each.
+ */
+async function pair(a, b, rounds = 5) {
+  const ta = []
+  const tb = []
+  for (let r = 0; r < rounds; r++) {
+    ta.push(await time(a.n, (i) => a.fn(i, r), { rounds: 1, isAsync: true }))
+    tb.push(await time(b.n, (i) => b.fn(i, r), { rounds: 1, isAsync: true }))
+  }
+  return [median(ta), median(tb)]
+}
+
 function report(name, refUs, oursUs, refLabel = 'next-auth') {
   const ratio = refUs / oursUs
   results[name] = { [refLabel]: +refUs.toFixed(3), native: +oursUs.toFixed(3), ratio: +ratio.toFixed(1) }
@@ -59,16 +73,18 @@ async function getTokenBench() {
   // 1. never-seen tokens: every call gets a fresh NextRequest with a token nobody has decoded.
   const N_REF = 2000
   const N_OURS = 20000
-  const refRounds = 3
-  const oursRounds = 5
-  const refTokens = await mint(N_REF * refRounds)
-  const oursTokens = await mint(N_OURS * oursRounds)
+  const rounds = 5
+  const refTokens = await mint(N_REF * rounds)
+  const oursTokens = await mint(N_OURS * rounds)
   const refReqs = refTokens.map(mkReq)
   const oursReqs = oursTokens.map(mkReq)
   // warm up both code paths on other tokens
   for (const t of await mint(200)) { await nextAuthJwt.getToken({ req: mkReq(t), secret: SECRET }); await ours.getToken({ req: mkReq(t), secret: SECRET }) }
-  const refUnseen = await time(N_REF, (i, r) => nextAuthJwt.getToken({ req: refReqs[r * N_REF + i], secret: SECRET }), { rounds: refRounds, isAsync: true })
-  const oursUnseen = await time(N_OURS, (i, r) => ours.getToken({ req: oursReqs[r * N_OURS + i], secret: SECRET }), { rounds: oursRounds, isAsync: true })
+  const [refUnseen, oursUnseen] = await pair(
+    { n: N_REF, fn: (i, r) => nextAuthJwt.getToken({ req: refReqs[r * N_REF + i], secret: SECRET }) },
+    { n: N_OURS, fn: (i, r) => ours.getToken({ req: oursReqs[r * N_OURS + i], secret: SECRET }) },
+    rounds,
+  )
   report('getToken, never-seen token (fresh NextRequest)', refUnseen, oursUnseen)
   const oursSyncUnseen = await time(N_OURS, (i, r) => ours.getTokenSync({ req: oursReqs[r * N_OURS + i], secret: SECRET }), { rounds: 1 })
   report('getTokenSync, token seen once before', refUnseen, oursSyncUnseen)
@@ -77,8 +93,11 @@ async function getTokenBench() {
   const same = refTokens[0]
   const sameReqsRef = Array.from({ length: N_REF }, () => mkReq(same))
   const sameReqsOurs = Array.from({ length: N_OURS }, () => mkReq(same))
-  const refSame = await time(N_REF, (i) => nextAuthJwt.getToken({ req: sameReqsRef[i], secret: SECRET }), { rounds: refRounds, isAsync: true })
-  const oursSame = await time(N_OURS, (i) => ours.getToken({ req: sameReqsOurs[i], secret: SECRET }), { isAsync: true })
+  const [refSame, oursSame] = await pair(
+    { n: N_REF, fn: (i) => nextAuthJwt.getToken({ req: sameReqsRef[i], secret: SECRET }) },
+    { n: N_OURS, fn: (i) => ours.getToken({ req: sameReqsOurs[i], secret: SECRET }) },
+    rounds,
+  )
   report('getToken, same cookie repeated', refSame, oursSame)
   const oursSameSync = await time(N_OURS, (i) => ours.getTokenSync({ req: sameReqsOurs[i], secret: SECRET }))
   report('getTokenSync, same cookie repeated', refSame, oursSameSync)
@@ -93,9 +112,12 @@ async function decodeBench() {
   const header = (t) => `${COOKIE}=${t}`
   const headers = tokens.map(header)
   for (let i = 0; i < 2000; i++) { await jose4.jwtDecrypt(tokens[i], key, { clockTolerance: 15 }); JSON.parse(nativeBinding.readToken(reader, headers[i], undefined, false)) }
-  const joseUs = await time(N, (i) => jose4.jwtDecrypt(tokens[i], key, { clockTolerance: 15 }), { isAsync: true })
   for (let i = 0; i < 2000; i++) await ours.decode({ token: tokens[i], secret: SECRET })
-  const nativeUs = await time(N, (i) => ours.decode({ token: tokens[i], secret: SECRET }), { isAsync: true })
+  const [joseUs, nativeUs] = await pair(
+    { n: N, fn: (i) => jose4.jwtDecrypt(tokens[i], key, { clockTolerance: 15 }) },
+    { n: N, fn: (i) => ours.decode({ token: tokens[i], secret: SECRET }) },
+    9,
+  )
   report('decode() vs jose 4 jwtDecrypt (pre-derived key)', joseUs, nativeUs, 'jose')
   const readerUs = await time(N, (i) => JSON.parse(nativeBinding.readToken(reader, headers[i], undefined, false)))
   report('decode via compiled reader (keys cached)', joseUs, readerUs, 'jose')

@@ -10,9 +10,9 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { CookieJar, OUTPUT_DIR, REPO_ROOT, buildApp, installApp, request, startApp } from './helpers/next-app.mjs'
+import { CookieJar, OUTPUT_DIR, REPO_ROOT, buildApp, installApp, request, signInByEmail as signInWithMagicLink, startApp } from './helpers/next-app.mjs'
 import { IS_CI, getPostgres, noPostgresReason, query } from './helpers/pg.mjs'
 
 const APP_DIR = path.join(REPO_ROOT, 'examples', 'next-app-db')
@@ -40,31 +40,15 @@ describe('e2e: examples/next-app-db (database sessions, magic links, proxy.ts)',
   let linkFile
   let skip = null
 
-  /** next-auth's Email sign-in over HTTP: csrf, POST signin/email, follow the magic link. */
+  /** next-auth's Email sign-in over HTTP, checking each step. */
   async function signInByEmail(email) {
-    const jar = new CookieJar()
-    const csrf = await request(origin, '/api/auth/csrf', { jar })
-    const { csrfToken } = await csrf.json()
-    const res = await request(origin, '/api/auth/signin/email', {
-      jar,
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ csrfToken, email, callbackUrl: `${origin}/dashboard`, json: 'true' }),
-    })
-    await res.arrayBuffer()
-    assert.ok(res.status === 200 || res.status === 302, `POST /api/auth/signin/email -> ${res.status}`)
-    const lines = existsSync(linkFile) ? readFileSync(linkFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []
-    const mine = lines.filter((l) => l.identifier === email).at(-1)
-    assert.ok(mine, `no magic link written for ${email}`)
-    const link = new URL(mine.url)
-    assert.equal(link.pathname, '/api/auth/callback/email')
-    const cb = await request(origin, link.pathname + link.search, { jar })
-    await cb.arrayBuffer()
-    assert.equal(cb.status, 302, 'the magic link signs in and redirects')
-    assert.match(cb.headers.get('location') ?? '', /\/dashboard$/)
-    const token = jar.get(COOKIE)
-    assert.match(token ?? '', /^[0-9a-f-]{36}$/, 'the session cookie holds an opaque token (database strategy), not a JWT')
-    return { jar, token }
+    const r = await signInWithMagicLink(origin, linkFile, email, { cookieName: COOKIE })
+    assert.ok(r.signinStatus === 200 || r.signinStatus === 302, `POST /api/auth/signin/email -> ${r.signinStatus}`)
+    assert.equal(r.linkPath, '/api/auth/callback/email')
+    assert.equal(r.callbackStatus, 302, 'the magic link signs in and redirects')
+    assert.match(r.callbackLocation, /\/dashboard$/)
+    assert.match(r.token ?? '', /^[0-9a-f-]{36}$/, 'the session cookie holds an opaque token (database strategy), not a JWT')
+    return { jar: r.jar, token: r.token }
   }
 
   before(async () => {

@@ -20,7 +20,7 @@ import { readFileSync, rmSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
-import { CookieJar, OUTPUT_DIR, REPO_ROOT, buildApp, installApp, request, startApp } from '../__test__/helpers/next-app.mjs'
+import { OUTPUT_DIR, REPO_ROOT, buildApp, installApp, signInByEmail, startApp } from '../__test__/helpers/next-app.mjs'
 import { getPostgres, query, writeTempFile } from '../__test__/helpers/pg.mjs'
 
 const require = createRequire(import.meta.url)
@@ -43,19 +43,7 @@ async function perCall(n, fn, rounds = 5) {
 
 /** Signs in through the app with a magic link; returns the opaque session token. */
 async function signIn(origin, linkFile, email) {
-  const jar = new CookieJar()
-  const { csrfToken } = await (await request(origin, '/api/auth/csrf', { jar })).json()
-  const res = await request(origin, '/api/auth/signin/email', {
-    jar,
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ csrfToken, email, callbackUrl: `${origin}/dashboard`, json: 'true' }),
-  })
-  await res.arrayBuffer()
-  const line = readFileSync(linkFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.identifier === email).at(-1)
-  const link = new URL(line.url)
-  await (await request(origin, link.pathname + link.search, { jar })).arrayBuffer()
-  const token = jar.get(COOKIE)
+  const { token } = await signInByEmail(origin, linkFile, email, { cookieName: COOKIE })
   if (!token) throw new Error('magic-link sign-in did not set a session cookie')
   return token
 }

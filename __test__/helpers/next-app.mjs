@@ -4,7 +4,7 @@
 // Nothing here depends on a test framework.
 
 import { spawn, execFile } from 'node:child_process'
-import { existsSync, readdirSync, rmSync, mkdtempSync, createWriteStream, cpSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, mkdtempSync, createWriteStream, cpSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { createServer } from 'node:net'
@@ -341,6 +341,38 @@ export async function signIn(baseUrl, { email, password }, { jar = new CookieJar
     throw new Error(`sign-in as ${email} failed: POST /api/auth/callback/credentials -> ${res.status}, set-cookie: ${res.headers.getSetCookie().map((c) => c.split('=')[0]).join(', ') || '(none)'}`)
   }
   return jar
+}
+
+/**
+ * next-auth's Email sign-in over HTTP: GET /api/auth/csrf, POST
+ * /api/auth/signin/email, then follow the newest magic link the app's
+ * sendVerificationRequest wrote for `email` to `linkFile` (one JSON line per
+ * link). Returns the jar, the session cookie's value and what each step answered.
+ */
+export async function signInByEmail(baseUrl, linkFile, email, { cookieName = SESSION_COOKIE } = {}) {
+  const jar = new CookieJar()
+  const csrfToken = await getCsrfToken(baseUrl, jar)
+  const res = await request(baseUrl, '/api/auth/signin/email', {
+    jar,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ csrfToken, email, callbackUrl: `${baseUrl}/dashboard`, json: 'true' }),
+  })
+  await res.arrayBuffer()
+  const lines = existsSync(linkFile) ? readFileSync(linkFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
+  const mine = lines.filter((l) => l.identifier === email).at(-1)
+  if (!mine) throw new Error(`no magic link written for ${email} (POST /api/auth/signin/email -> ${res.status})`)
+  const link = new URL(mine.url)
+  const cb = await request(baseUrl, link.pathname + link.search, { jar })
+  await cb.arrayBuffer()
+  return {
+    jar,
+    token: jar.get(cookieName),
+    signinStatus: res.status,
+    linkPath: link.pathname,
+    callbackStatus: cb.status,
+    callbackLocation: cb.headers.get('location') ?? '',
+  }
 }
 
 /** next-auth sign-out: POST /api/auth/signout with the csrf token. The jar loses the session cookie. */

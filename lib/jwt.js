@@ -101,9 +101,8 @@ function cookiePairs(cookies) {
 function readRequest(req, reader, raw) {
   const headers = req.headers
   const isHeaders = headers != null && typeof headers.get === 'function'
-  let cookie = isHeaders ? headers.get('cookie') : headers != null && typeof headers === 'object' ? headers.cookie : undefined
-  if (typeof cookie !== 'string' && Array.isArray(cookie)) cookie = cookie.join('; ')
-  if (typeof cookie === 'string') {
+  const cookie = cookieHeaderOf(headers, isHeaders)
+  if (cookie !== undefined) {
     const out = native.readCookie(reader, cookie, raw)
     if (out !== true) return out === false ? null : out
   } else if (req.cookies != null && typeof req.cookies === 'object') {
@@ -114,6 +113,13 @@ function readRequest(req, reader, raw) {
   // No session cookie: next-auth's Bearer fallback.
   const auth = authorizationOf(headers, isHeaders)
   return auth === undefined ? null : native.readBearer(reader, auth, raw)
+}
+
+/** The raw Cookie header of a Headers object or a Node headers object, if any. */
+function cookieHeaderOf(headers, isHeaders = headers != null && typeof headers.get === 'function') {
+  let cookie = isHeaders ? headers.get('cookie') : headers != null && typeof headers === 'object' ? headers.cookie : undefined
+  if (typeof cookie !== 'string' && Array.isArray(cookie)) cookie = cookie.join('; ')
+  return typeof cookie === 'string' ? cookie : undefined
 }
 
 /** The Authorization header as next-auth reads it (`headers.get`, or the lowercase property). */
@@ -236,6 +242,6 @@ async function decode(params) {
 module.exports = { getToken, getTokenSync, encode, decode }
 // Internal helpers shared with the middleware module.
 Object.defineProperty(module.exports, '_internal', {
-  value: { compileReader, readRequest, defaultSecureCookie, defaultSecret, readerFor, resolve },
+  value: { compileReader, readRequest, defaultSecureCookie, defaultSecret, readerFor, resolve, cookieHeaderOf, cookiePairs },
   enumerable: false,
 })

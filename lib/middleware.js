@@ -50,11 +50,11 @@ function nextAuthUrl() {
   const url = process.env.NEXTAUTH_URL
   if (url === envCache.url && envCache.value !== null) return envCache.value
   let value
-  if (url === undefined) value = { origin: null, authPath: '/api/auth' }
+  if (url === undefined) value = { url, origin: null, authPath: '/api/auth' }
   else {
     const parsed = native.parseNextauthUrl(url)
     if (!parsed) throw new TypeError('Invalid URL: NEXTAUTH_URL')
-    value = { origin: parsed[0], authPath: parsed[1] }
+    value = { url, origin: parsed[0], authPath: parsed[1] }
   }
   envCache = { url, value }
   return value
@@ -221,6 +221,8 @@ async function handleMiddleware(req, options, onSuccess) {
     }
     token = await jwt.getToken({
       req,
+      // next-auth's env default, from the NEXTAUTH_URL read above (one env read per request)
+      secureCookie: env.url?.startsWith('https://') ?? !!process.env.VERCEL,
       decode: options?.jwt?.decode,
       cookieName: options?.cookies?.sessionToken?.name,
       secret,

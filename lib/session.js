@@ -24,9 +24,7 @@ const V5 = 'authjs.session-token'
 const MAX_STORES = 16
 const stores = new Map()
 
-function defaultSecureCookie() {
-  return process.env.NEXTAUTH_URL?.startsWith('https://') ?? !!process.env.VERCEL
-}
+const { defaultSecureCookie, cookieHeaderOf: rawCookieHeader, cookiePairs } = jwt._internal
 
 function cookieNames(params) {
   const secure = params.secureCookie ?? defaultSecureCookie()
@@ -128,22 +126,14 @@ function storeFor(params) {
 // Reading the request's cookies.
 
 function cookieHeaderOf(req) {
-  const headers = req.headers
-  let cookie
-  if (headers != null && typeof headers.get === 'function') cookie = headers.get('cookie')
-  else if (headers != null && typeof headers === 'object') cookie = headers.cookie
-  if (Array.isArray(cookie)) cookie = cookie.join('; ')
-  if (typeof cookie === 'string') return cookie
+  const cookie = rawCookieHeader(req.headers)
+  if (cookie !== undefined) return cookie
   const c = req.cookies
   if (c == null || typeof c !== 'object') return null
   // Already-parsed cookies (Pages router): rebuild a header; values are re-encoded
   // so that the native parser's single percent-decode restores them exactly.
-  const parts = []
-  const add = (n, v) => parts.push(`${n}=${encodeURIComponent(String(v))}`)
-  if (typeof c.getAll === 'function') for (const { name, value } of c.getAll()) add(name, value)
-  else if (c instanceof Map) for (const [n, v] of c) add(n, typeof v === 'object' && v !== null ? v.value : v)
-  else for (const n of Object.keys(c)) add(n, c[n])
-  return parts.join('; ')
+  const { names, values } = cookiePairs(c)
+  return names.map((n, i) => `${n}=${encodeURIComponent(values[i])}`).join('; ')
 }
 
 // ---------------------------------------------------------------------------

@@ -88,17 +88,19 @@ impl Policy {
     /// The 307 target for a denial: `<origin><basePath><signIn>?callbackUrl=…`.
     pub fn sign_in_location(&self, origin: &str, base_path: &str, pathname: &str, search: &str) -> String {
         let callback = format!("{base_path}{pathname}{search}");
-        let target = page_url(origin, base_path, &self.sign_in);
-        let sep = if target.contains('?') { '&' } else { '?' };
-        format!("{target}{sep}callbackUrl={}", form_urlencode(&callback))
+        with_param(page_url(origin, base_path, &self.sign_in), "callbackUrl", &form_urlencode(&callback))
     }
 
     /// The target when no secret is configured: `<errorPage>?error=Configuration`.
     pub fn config_error_location(&self, origin: &str, base_path: &str) -> String {
-        let target = page_url(origin, base_path, &self.error);
-        let sep = if target.contains('?') { '&' } else { '?' };
-        format!("{target}{sep}error=Configuration")
+        with_param(page_url(origin, base_path, &self.error), "error", "Configuration")
     }
+}
+
+/// Appends `name=value` (already encoded) to `url`'s query, as `searchParams.append` does.
+fn with_param(url: String, name: &str, value: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{name}={value}")
 }
 
 /// `new URL(basePath + page, origin)` for the page forms next-auth supports:

@@ -26,7 +26,7 @@ export declare function compileKey(secret: SecretInput, salt: string): ExternalO
 export declare function compilePolicy(init: PolicyInit): ExternalObject<Policy>
 
 /** Compiles a reader: cookie names, rules and derived keys, once per configuration. */
-export declare function compileReader(init: ReaderInit): ExternalObject<Reader>
+export declare function compileReader(init: ReaderInit): ExternalObject<ReaderSet>
 
 /** Builds a session store. Throws on an invalid configuration. */
 export declare function compileSessionStore(init: SessionStoreInit): ExternalObject<SessionStore>
@@ -66,7 +66,7 @@ export interface PolicyInit {
 }
 
 /** The Bearer half of getToken (next-auth v4's rule). */
-export declare function readBearer(reader: ExternalObject<Reader>, authorization: string, raw: boolean): string | null
+export declare function readBearer(reader: ExternalObject<ReaderSet>, authorization: string, raw: boolean): string | null
 
 /**
  * The cookie half of getToken: the result string, `false` (null: a
@@ -74,11 +74,15 @@ export declare function readBearer(reader: ExternalObject<Reader>, authorization
  * (no session cookie: the caller consults the Authorization header with
  * `readBearer`, so it reads that header only when it matters).
  */
-export declare function readCookie(reader: ExternalObject<Reader>, cookie: string, raw: boolean): string | boolean
+export declare function readCookie(reader: ExternalObject<ReaderSet>, cookie: string, raw: boolean): string | boolean
 
 export interface ReaderInit {
   secrets: Array<SecretInput>
-  secureCookie: boolean
+  /**
+   * Absent: next-auth's default, read from the environment at each call
+   * (the JS side passes it only when `process.env` is the OS environment).
+   */
+  secureCookie?: boolean
   cookieName?: string
   salt?: string
   jwt?: JwsOptions
@@ -90,16 +94,16 @@ export interface ReaderInit {
  * getToken on a raw `Cookie` header: the claims as JSON text (or the raw
  * token with `raw`), or null.
  */
-export declare function readToken(reader: ExternalObject<Reader>, cookie: string | undefined | null, authorization: string | undefined | null, raw: boolean): string | null
+export declare function readToken(reader: ExternalObject<ReaderSet>, cookie: string | undefined | null, authorization: string | undefined | null, raw: boolean): string | null
 
 /**
  * Same as `readToken`, but builds the claims object natively instead of
  * returning JSON text. Kept for the benchmark that compares the two.
  */
-export declare function readTokenObject(reader: ExternalObject<Reader>, cookie?: string | undefined | null, authorization?: string | undefined | null): Record<string, any> | null
+export declare function readTokenObject(reader: ExternalObject<ReaderSet>, cookie?: string | undefined | null, authorization?: string | undefined | null): Record<string, any> | null
 
 /** getToken on already-parsed cookies (Pages-router `req.cookies`). */
-export declare function readTokenPairs(reader: ExternalObject<Reader>, names: Array<string>, values: Array<string>, authorization: string | undefined | null, raw: boolean): string | null
+export declare function readTokenPairs(reader: ExternalObject<ReaderSet>, names: Array<string>, values: Array<string>, authorization: string | undefined | null, raw: boolean): string | null
 
 export interface SchemaMappingInit {
   sessionTable?: string

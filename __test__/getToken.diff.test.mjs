@@ -121,6 +121,77 @@ describe('cookie names (nextauth-v4.md §1.2)', () => {
       })
     })
   }
+  // In the main thread, with Node's own process.env, the native side reads
+  // NEXTAUTH_URL/VERCEL itself (the matrix above). Anywhere process.env does
+  // not follow the OS environment, the JS side reads it, so both still agree.
+  test('process.env replaced by a plain object or a Proxy (Jest-style): follows that object', async () => {
+    const t = await mintV4()
+    const real = process.env
+    const { envIsOs } = native._internal
+    assert.equal(envIsOs(), true, 'Node\'s env store in the main thread')
+    try {
+      for (const fake of [{ ...real }, new Proxy({ ...real }, {})]) {
+        process.env = fake
+        assert.equal(envIsOs(), false)
+        fake.NEXTAUTH_URL = 'https://app.example.com'
+        await agree(req(`${V4S}=${t}`), { secret: SECRET }, false)
+        await agree(req(`${V4}=${t}`), { secret: SECRET }, true)
+        delete fake.NEXTAUTH_URL
+        fake.VERCEL = '1'
+        await agree(req(`${V4S}=${t}`), { secret: SECRET }, false)
+        delete fake.VERCEL
+        await agree(req(`${V4}=${t}`), { secret: SECRET }, false)
+        assert.equal(real.NEXTAUTH_URL, undefined, 'the OS environment was not touched')
+      }
+    } finally {
+      process.env = real
+    }
+    assert.equal(envIsOs(), true)
+    await agree(req(`${V4}=${t}`), { secret: SECRET }, false)
+  })
+  test('worker thread: its own process.env decides, as in next-auth', async () => {
+    const t = await mintV4()
+    const { Worker } = await import('node:worker_threads')
+    const script = `
+      const { parentPort, workerData } = require('node:worker_threads')
+      const ours = require(workerData.ours)
+      const ref = require(workerData.ref)
+      const { NextRequest } = require(workerData.next)
+      const mk = (c) => new NextRequest('http://localhost/', { headers: { cookie: c } })
+      ;(async () => {
+        const out = []
+        for (const url of [undefined, 'https://app.example.com', 'http://localhost:3000']) {
+          if (url === undefined) delete process.env.NEXTAUTH_URL
+          else process.env.NEXTAUTH_URL = url
+          for (const name of workerData.names) {
+            const r = mk(name + '=' + workerData.token)
+            const a = await ref.getToken({ req: r, secret: workerData.secret })
+            const b = await ours.getToken({ req: mk(name + '=' + workerData.token), secret: workerData.secret })
+            out.push([url ?? null, name, a?.sub ?? null, b?.sub ?? null, ours._internal.envIsOs()])
+          }
+        }
+        parentPort.postMessage(out)
+      })()`
+    const rows = await new Promise((resolve, reject) => {
+      const w = new Worker(script, {
+        eval: true,
+        env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NEXTAUTH_URL' && k !== 'VERCEL')),
+        workerData: {
+          ours: require.resolve('../lib/jwt.js'), ref: require.resolve('next-auth/jwt'), next: require.resolve('next/server'),
+          token: t, secret: SECRET, names: [V4, V4S],
+        },
+      })
+      w.once('message', resolve)
+      w.once('error', reject)
+    })
+    assert.equal(rows.length, 6)
+    for (const [url, name, ref, ours, envIsOs] of rows) {
+      assert.equal(envIsOs, false, 'a worker\'s process.env is its own')
+      assert.equal(ours, ref, `${url} ${name}`)
+      assert.equal(ref === null, (url?.startsWith('https://') ?? false) !== (name === V4S), `${url} ${name}`)
+    }
+    assert.equal(process.env.NEXTAUTH_URL, undefined, 'the worker did not change the main thread\'s env')
+  })
   test('secureCookie and cookieName overrides', async () => {
     const t = await mintV4()
     await withEnv({ NEXTAUTH_URL: undefined, VERCEL: undefined }, async () => {

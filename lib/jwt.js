@@ -2,6 +2,8 @@
 // next-auth-native/jwt: drop-in for next-auth/jwt (getToken, encode, decode).
 const native = require('./native')
 const { randomUUID } = require('node:crypto')
+const { isMainThread } = require('node:worker_threads')
+const { isProxy } = require('node:util').types
 
 const DEFAULT_MAX_AGE = 30 * 24 * 60 * 60
 
@@ -32,14 +34,14 @@ function compileReader(secret, secureCookie, cookieName, salt, jwt, v5Fallback) 
   }
   const key = [
     Array.isArray(secret) ? secret.map(secretId).join('\u0000') : secretId(secret),
-    secureCookie ? 1 : 0, cookieName ?? '', salt === undefined ? '\u0001' : salt,
+    secureCookie === undefined ? 2 : secureCookie ? 1 : 0, cookieName ?? '', salt === undefined ? '\u0001' : salt,
     jwt ? JSON.stringify(jwt) : '', v5Fallback ? 1 : 0,
   ].join('\u0002')
   let reader = readers.get(key)
   if (reader === undefined) {
     reader = native.compileReader({
       secrets: normalizeSecrets(secret),
-      secureCookie,
+      secureCookie, // undefined: the native side applies next-auth's env default per call
       cookieName: typeof cookieName === 'string' ? cookieName : undefined,
       salt: typeof salt === 'string' ? salt : undefined,
       jwt: jwt ? jwsOptions(jwt) : undefined,
@@ -73,6 +75,50 @@ let warnedJwtConfig = false
 /** next-auth's env default for `secureCookie` (nextauth-v4.md §1.2). */
 function defaultSecureCookie() {
   return process.env.NEXTAUTH_URL?.startsWith('https://') ?? !!process.env.VERCEL
+}
+
+/**
+ * `params.secureCookie`, or next-auth's env default. Returns undefined when
+ * that default may be left to the native reader, which reads NEXTAUTH_URL
+ * and VERCEL from the process environment itself (two `process.env` reads
+ * cost more than the rest of a JS-side getToken call): only when
+ * `process.env` is Node's OS-backed store, so that both see the same values.
+ */
+function secureCookieOf(params) {
+  const secureCookie = params.secureCookie
+  if (secureCookie !== undefined) return !!secureCookie
+  return envIsOs() ? undefined : defaultSecureCookie()
+}
+
+const ENV_PROBE = Symbol('next-auth-native env probe')
+let probedEnv = null
+let probedIsOs = false
+
+/** Whether `process.env` is Node's OS environment store; re-checked when process.env is replaced. */
+function envIsOs() {
+  const env = process.env
+  if (env !== probedEnv) {
+    probedEnv = env
+    probedIsOs = isOsEnvStore(env)
+  }
+  return probedIsOs
+}
+
+/**
+ * Node's env store, in the main thread, reads and writes the OS environment
+ * (getenv/setenv), and rejects symbol keys with a TypeError. A copy (Jest's
+ * sandbox, `process.env = {...}`), a Proxy, or a worker's private store does
+ * not follow the OS environment; for those the JS side reads process.env.
+ */
+function isOsEnvStore(env) {
+  if (!isMainThread || env === null || typeof env !== 'object' || isProxy(env) || !Object.isExtensible(env)) return false
+  try {
+    env[ENV_PROBE] = ''
+  } catch (err) {
+    return err instanceof TypeError
+  }
+  delete env[ENV_PROBE]
+  return false
 }
 
 function defaultSecret() {
@@ -130,11 +176,9 @@ function authorizationOf(headers, isHeaders) {
 
 function resolve(params) {
   if (!params || !params.req) throw new Error('Must pass `req` to JWT getToken()')
-  let secureCookie = params.secureCookie
-  if (secureCookie === undefined) secureCookie = defaultSecureCookie()
   let secret = params.secret
   if (secret === undefined) secret = defaultSecret()
-  return { req: params.req, secureCookie: !!secureCookie, secret }
+  return { req: params.req, secureCookie: secureCookieOf(params), secret }
 }
 
 function readerFor(params, secret, secureCookie, v5Fallback) {
@@ -158,11 +202,9 @@ function readerFor(params, secret, secureCookie, v5Fallback) {
 function getTokenSync(params) {
   if (!params || !params.req) throw new Error('Must pass `req` to JWT getToken()')
   if (params.decode) throw new TypeError('getTokenSync does not take a `decode` callback; use getToken')
-  let secureCookie = params.secureCookie
-  if (secureCookie === undefined) secureCookie = defaultSecureCookie()
   let secret = params.secret
   if (secret === undefined) secret = defaultSecret()
-  const reader = readerFor(params, secret, !!secureCookie, true)
+  const reader = readerFor(params, secret, secureCookieOf(params), true)
   if (reader === null) return null
   const raw = !!params.raw
   const out = readRequest(params.req, reader, raw)
@@ -242,6 +284,6 @@ async function decode(params) {
 module.exports = { getToken, getTokenSync, encode, decode }
 // Internal helpers shared with the middleware module.
 Object.defineProperty(module.exports, '_internal', {
-  value: { compileReader, readRequest, defaultSecureCookie, defaultSecret, readerFor, resolve, cookieHeaderOf, cookiePairs },
+  value: { compileReader, readRequest, defaultSecureCookie, envIsOs, defaultSecret, readerFor, resolve, cookieHeaderOf, cookiePairs },
   enumerable: false,
 })

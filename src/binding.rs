@@ -4,9 +4,11 @@
 
 use crate::claims::now_seconds;
 use crate::jws::{JwsVerifier, KeyInput};
-use crate::token::{Cookies, Outcome, Reader, ReaderOptions, Step, V4Key};
+use crate::cookies::{MAX_HEADER_LEN, MAX_TOKEN_LEN};
+use crate::token::{Cookies, Outcome, Reader, ReaderOptions, ReaderSet, Step, V4Key};
 use napi::bindgen_prelude::{Buffer, Either, External};
-use napi::{Error, Result, Status};
+use napi::{Error, JsString, JsValue, Result, Status};
+use std::mem::MaybeUninit;
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
@@ -34,7 +36,9 @@ pub struct JwsOptions {
 #[napi(object)]
 pub struct ReaderInit {
     pub secrets: Vec<SecretInput>,
-    pub secure_cookie: bool,
+    /// Absent: next-auth's default, read from the environment at each call
+    /// (the JS side passes it only when `process.env` is the OS environment).
+    pub secure_cookie: Option<bool>,
     pub cookie_name: Option<String>,
     pub salt: Option<String>,
     pub jwt: Option<JwsOptions>,
@@ -44,34 +48,63 @@ pub struct ReaderInit {
 
 /// Compiles a reader: cookie names, rules and derived keys, once per configuration.
 #[napi(catch_unwind)]
-pub fn compile_reader(init: ReaderInit) -> Result<External<Reader>> {
-    let jws = match &init.jwt {
-        None => None,
-        Some(j) => {
-            let secret = j.secret.as_ref().map(secret_bytes);
-            let key = match (&secret, &j.public_key) {
-                (Some(s), None) => KeyInput::Secret(s),
-                (None, Some(pem)) => KeyInput::Public(pem),
-                _ => {
-                    return Err(Error::new(
-                        Status::InvalidArg,
-                        "jwt needs exactly one of `secret` (HS*) or `publicKey` (RS*/PS*/ES*/EdDSA)",
-                    ))
-                }
-            };
-            let v = JwsVerifier::new(&j.algorithms, key, j.issuer.clone(), j.audience.clone())
-                .map_err(|e| Error::new(Status::InvalidArg, e))?;
-            Some(v)
+pub fn compile_reader(init: ReaderInit) -> Result<External<ReaderSet>> {
+    let reader = |secure_cookie: bool| -> Result<Reader> {
+        Ok(Reader::new(ReaderOptions {
+            secrets: init.secrets.iter().map(secret_bytes).filter(|s| !s.is_empty()).collect(),
+            secure_cookie,
+            cookie_name: init.cookie_name.clone(),
+            salt: init.salt.clone(),
+            jws: init.jwt.as_ref().map(jws_verifier).transpose()?,
+            v5_fallback: init.v5_fallback.unwrap_or(true),
+        }))
+    };
+    Ok(External::new(match init.secure_cookie {
+        Some(secure) => ReaderSet::fixed(reader(secure)?),
+        None => ReaderSet::from_env(reader(false)?, reader(true)?),
+    }))
+}
+
+fn jws_verifier(j: &JwsOptions) -> Result<JwsVerifier> {
+    let secret = j.secret.as_ref().map(secret_bytes);
+    let key = match (&secret, &j.public_key) {
+        (Some(s), None) => KeyInput::Secret(s),
+        (None, Some(pem)) => KeyInput::Public(pem),
+        _ => {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "jwt needs exactly one of `secret` (HS*) or `publicKey` (RS*/PS*/ES*/EdDSA)",
+            ))
         }
     };
-    Ok(External::new(Reader::new(ReaderOptions {
-        secrets: init.secrets.iter().map(secret_bytes).filter(|s| !s.is_empty()).collect(),
-        secure_cookie: init.secure_cookie,
-        cookie_name: init.cookie_name,
-        salt: init.salt,
-        jws,
-        v5_fallback: init.v5_fallback.unwrap_or(true),
-    })))
+    JwsVerifier::new(&j.algorithms, key, j.issuer.clone(), j.audience.clone()).map_err(|e| Error::new(Status::InvalidArg, e))
+}
+
+/// Room for a Cookie header at the cap plus one UTF-8 character, so that a
+/// longer header always reads as longer than the cap (and is denied).
+const HEADER_BUF: usize = MAX_HEADER_LEN + 8;
+/// The same for a bare token (`decode`): one past the token cap, and more.
+const TOKEN_BUF: usize = MAX_TOKEN_LEN + 8;
+
+/// Copies a JS string into `buf` as UTF-8 with a single napi call (napi-rs's
+/// `String` conversion asks V8 for the UTF-8 length first, then copies into
+/// a zeroed allocation). A string that does not fit comes back cut short,
+/// which for a Cookie header in a [`HEADER_BUF`] buffer is still over the cap.
+#[allow(unsafe_code)] // the crate's only unsafe: one FFI call and the slice it initialised
+fn utf8_into<'b>(s: &JsString, buf: &'b mut [MaybeUninit<u8>]) -> Option<&'b str> {
+    let v = s.value();
+    let mut written = 0usize;
+    // SAFETY: `buf` is writable for `buf.len()` bytes; napi writes at most
+    // `buf.len() - 1` bytes plus a NUL and reports how many it wrote.
+    let status = unsafe {
+        napi::sys::napi_get_value_string_utf8(v.env, v.value, buf.as_mut_ptr().cast(), buf.len(), &mut written)
+    };
+    if status != napi::sys::Status::napi_ok || written >= buf.len() {
+        return None;
+    }
+    // SAFETY: the first `written` bytes were initialised by napi.
+    let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), written) };
+    std::str::from_utf8(bytes).ok()
 }
 
 fn outcome(o: Outcome) -> Option<String> {
@@ -86,13 +119,13 @@ fn outcome(o: Outcome) -> Option<String> {
 /// token with `raw`), or null.
 #[napi(catch_unwind)]
 pub fn read_token(
-    reader: &External<Reader>,
+    reader: &External<ReaderSet>,
     cookie: Option<String>,
     authorization: Option<String>,
     raw: bool,
 ) -> Option<String> {
     let cookies = cookie.as_deref().map_or(Cookies::None, Cookies::Header);
-    outcome(reader.read(cookies, authorization.as_deref(), raw, now_seconds()))
+    outcome(reader.get().read(cookies, authorization.as_deref(), raw, now_seconds()))
 }
 
 /// The cookie half of getToken: the result string, `false` (null: a
@@ -100,8 +133,13 @@ pub fn read_token(
 /// (no session cookie: the caller consults the Authorization header with
 /// `readBearer`, so it reads that header only when it matters).
 #[napi(catch_unwind)]
-pub fn read_cookie(reader: &External<Reader>, cookie: String, raw: bool) -> Either<String, bool> {
-    match reader.from_cookies(Cookies::Header(&cookie)) {
+pub fn read_cookie(reader: &External<ReaderSet>, cookie: JsString, raw: bool) -> Either<String, bool> {
+    let mut buf = [MaybeUninit::<u8>::uninit(); HEADER_BUF];
+    let Some(cookie) = utf8_into(&cookie, &mut buf) else {
+        return Either::B(false);
+    };
+    let reader = reader.get();
+    match reader.from_cookies(Cookies::Header(cookie)) {
         Step::Found(token, rules) => match outcome(reader.finish(&token, &rules, raw, now_seconds())) {
             Some(s) => Either::A(s),
             None => Either::B(false),
@@ -113,33 +151,33 @@ pub fn read_cookie(reader: &External<Reader>, cookie: String, raw: bool) -> Eith
 
 /// The Bearer half of getToken (next-auth v4's rule).
 #[napi(catch_unwind)]
-pub fn read_bearer(reader: &External<Reader>, authorization: String, raw: bool) -> Option<String> {
-    outcome(reader.read_bearer(&authorization, raw, now_seconds()))
+pub fn read_bearer(reader: &External<ReaderSet>, authorization: String, raw: bool) -> Option<String> {
+    outcome(reader.get().read_bearer(&authorization, raw, now_seconds()))
 }
 
 /// getToken on already-parsed cookies (Pages-router `req.cookies`).
 #[napi(catch_unwind)]
 pub fn read_token_pairs(
-    reader: &External<Reader>,
+    reader: &External<ReaderSet>,
     names: Vec<String>,
     values: Vec<String>,
     authorization: Option<String>,
     raw: bool,
 ) -> Option<String> {
     let pairs: Vec<(String, String)> = names.into_iter().zip(values).collect();
-    outcome(reader.read(Cookies::Pairs(&pairs), authorization.as_deref(), raw, now_seconds()))
+    outcome(reader.get().read(Cookies::Pairs(&pairs), authorization.as_deref(), raw, now_seconds()))
 }
 
 /// Same as `readToken`, but builds the claims object natively instead of
 /// returning JSON text. Kept for the benchmark that compares the two.
 #[napi(catch_unwind)]
 pub fn read_token_object(
-    reader: &External<Reader>,
+    reader: &External<ReaderSet>,
     cookie: Option<String>,
     authorization: Option<String>,
 ) -> Option<serde_json::Map<String, serde_json::Value>> {
     let cookies = cookie.as_deref().map_or(Cookies::None, Cookies::Header);
-    match reader.read(cookies, authorization.as_deref(), false, now_seconds()) {
+    match reader.get().read(cookies, authorization.as_deref(), false, now_seconds()) {
         Outcome::Claims { json, .. } => serde_json::from_str(&json).ok(),
         _ => None,
     }
@@ -162,8 +200,9 @@ pub fn encode_with_key(key: &External<V4Key>, claims_json: String) -> Result<Str
 
 /// next-auth v4 `decode`: validated claims JSON text, or null.
 #[napi(catch_unwind)]
-pub fn decode_with_key(key: &External<V4Key>, token: String) -> Option<String> {
-    key.decode(&token, now_seconds())
+pub fn decode_with_key(key: &External<V4Key>, token: JsString) -> Option<String> {
+    let mut buf = [MaybeUninit::<u8>::uninit(); TOKEN_BUF];
+    key.decode(utf8_into(&token, &mut buf)?, now_seconds())
 }
 
 // --- middleware ------------------------------------------------------------

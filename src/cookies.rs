@@ -33,6 +33,18 @@ pub enum Lookup<'a> {
 /// Most cookie families one pass collects (v4 name and the v5 fallback).
 pub const MAX_FAMILIES: usize = 2;
 
+/// next-auth's default for `secureCookie` (nextauth-v4.md §1.2), read from
+/// the process environment now: `NEXTAUTH_URL` starts with `https://`, or,
+/// when `NEXTAUTH_URL` is unset, `VERCEL` is set and non-empty. This is
+/// `process.env.NEXTAUTH_URL?.startsWith("https://") ?? !!process.env.VERCEL`
+/// whenever `process.env` is Node's OS-backed store (the JS side checks).
+pub fn secure_cookie_from_env() -> bool {
+    match std::env::var_os("NEXTAUTH_URL") {
+        Some(url) => url.as_encoded_bytes().starts_with(b"https://"),
+        None => std::env::var_os("VERCEL").is_some_and(|v| !v.is_empty()),
+    }
+}
+
 #[derive(Default)]
 struct Family<'a> {
     base: Option<Cow<'a, str>>,
@@ -111,7 +123,7 @@ fn chunk_index(s: &str) -> Option<usize> {
 
 /// JavaScript `decodeURIComponent`: `%XX` sequences must form valid UTF-8.
 pub fn decode_uri_component(s: &str) -> Option<Cow<'_, str>> {
-    if !s.contains('%') {
+    if memchr::memchr(b'%', s.as_bytes()).is_none() {
         return Some(Cow::Borrowed(s));
     }
     let b = s.as_bytes();
@@ -167,7 +179,7 @@ impl<'a, 'b> Collector<'a, 'b> {
 
     /// Offers one raw `name=value` pair as `RequestCookies` parses it.
     fn offer_raw(&mut self, pair: &'a str) {
-        let (name, raw) = match pair.find('=') {
+        let (name, raw) = match memchr::memchr(b'=', pair.as_bytes()) {
             Some(i) => (&pair[..i], &pair[i + 1..]),
             None => (pair, "true"),
         };
@@ -196,8 +208,12 @@ pub fn lookup_header<'a>(header: &'a str, bases: &[&str]) -> [Lookup<'a>; MAX_FA
         return [Lookup::Invalid, Lookup::Invalid];
     }
     let mut c = Collector::new(bases);
-    for part in header.split(';') {
-        let pair = part.trim_start_matches(' ');
+    // Slicing at ASCII ';' is always on a char boundary.
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b';', header.as_bytes()).chain(std::iter::once(header.len()));
+    for end in ends {
+        let pair = header[start..end].trim_start_matches(' ');
+        start = end + 1;
         if !pair.is_empty() {
             c.offer_raw(pair);
         }

@@ -74,6 +74,18 @@ pub fn peek_enc(token: &str) -> Option<Enc> {
     Enc::from_name(&header.enc)
 }
 
+/// The five dot-separated segments of a compact JWE, or `None` for any
+/// other number of segments.
+fn split_compact(token: &str) -> Option<[&str; 5]> {
+    let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
+    let (a, b, c, d) = (dots.next()?, dots.next()?, dots.next()?, dots.next()?);
+    if dots.next().is_some() {
+        return None;
+    }
+    // Slicing at ASCII dots is always on a char boundary.
+    Some([&token[..a], &token[a + 1..b], &token[b + 1..c], &token[c + 1..d], &token[d + 1..]])
+}
+
 /// Splits and checks a compact JWE: exactly five segments, empty encrypted
 /// key, header members limited to `alg` (= "dir"), `enc` (in `allowed`) and
 /// `kid` (a string), no duplicates. No `zip`, `crit`, `cty` or anything else.
@@ -81,17 +93,7 @@ pub fn parse<'a>(token: &'a str, allowed: &[Enc]) -> Result<Jwe<'a>, JweError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JweError::Malformed);
     }
-    let mut parts = token.split('.');
-    let (Some(h), Some(ek), Some(iv), Some(ct), Some(tag), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(JweError::Malformed);
-    };
+    let [h, ek, iv, ct, tag] = split_compact(token).ok_or(JweError::Malformed)?;
     if h.is_empty() || h.len() > MAX_HEADER_LEN || !ek.is_empty() || iv.is_empty() || tag.is_empty() {
         return Err(JweError::Malformed);
     }

@@ -67,7 +67,8 @@ struct V5Keys {
 /// cost no allocation.
 struct TokenCache {
     hasher: std::collections::hash_map::RandomState,
-    map: std::collections::HashMap<u64, CacheEntry>,
+    /// Keyed by `key()`, already a keyed hash: the map does not hash it again.
+    map: std::collections::HashMap<u64, CacheEntry, std::hash::BuildHasherDefault<PreHashed>>,
     order: std::collections::VecDeque<u64>,
     seen: Box<[u64]>,
 }
@@ -78,6 +79,25 @@ struct CacheEntry {
     json: String,
     exp: f64,
     inserted: i64,
+}
+
+/// A `Hasher` for keys that are already uniformly distributed hashes.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl std::hash::Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys come here (write_u64); fold anything else anyway.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 const CACHE_CAPACITY: usize = 1024;
@@ -145,6 +165,35 @@ pub struct Reader {
     v5: Vec<V5Keys>,
     jws: Option<JwsVerifier>,
     cache: std::sync::Mutex<TokenCache>,
+}
+
+/// A compiled configuration: one reader when `secureCookie` is given, or
+/// both cookie-name variants when it follows the environment at call time,
+/// as next-auth's default does.
+pub struct ReaderSet {
+    /// The reader for the given `secureCookie`, or for `false`.
+    first: Reader,
+    /// With the environment default: the reader for `secureCookie: true`.
+    secure: Option<Reader>,
+}
+
+impl ReaderSet {
+    pub fn fixed(reader: Reader) -> ReaderSet {
+        ReaderSet { first: reader, secure: None }
+    }
+
+    /// Chooses per call with [`cookies::secure_cookie_from_env`].
+    pub fn from_env(plain: Reader, secure: Reader) -> ReaderSet {
+        ReaderSet { first: plain, secure: Some(secure) }
+    }
+
+    /// The reader for this call.
+    pub fn get(&self) -> &Reader {
+        match &self.secure {
+            Some(secure) if cookies::secure_cookie_from_env() => secure,
+            _ => &self.first,
+        }
+    }
 }
 
 /// What a read produced.

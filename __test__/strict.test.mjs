@@ -55,6 +55,24 @@ describe('stricter than next-auth (security.md §0.4)', () => {
     return parts.join('; ')
   })
 
+  test('a Cookie header over 32 KiB denies, exactly at the cap, also with multi-byte characters there (CK-5)', async () => {
+    const t = await mintV4()
+    const cap = 32 * 1024
+    const head = `${V4}=${t}; pad=`
+    const ref = await nextAuthJwt.getToken({ req: nextRequest(head + 'x'.repeat(cap)), secret: SECRET })
+    assert.notEqual(ref, null, 'next-auth has no cap')
+    for (const tail of ['', 'é', '€', '😀']) {
+      for (let over = -3; over <= 8; over++) {
+        const cookie = head + 'x'.repeat(cap + over - Buffer.byteLength(head) - Buffer.byteLength(tail)) + tail
+        const bytes = Buffer.byteLength(cookie)
+        // a bare Node request object: its header may hold any characters
+        const ours = await native.getToken({ req: { headers: { cookie } }, secret: SECRET })
+        assert.equal(ours === null, bytes > cap, `${bytes} bytes, ending ${JSON.stringify(tail)}`)
+      }
+    }
+    const huge = await native.getToken({ req: { headers: { cookie: head + '😀'.repeat(100000) } }, secret: SECRET })
+    assert.equal(huge, null)
+  })
   test('PBES2 junk token is refused on its header, before any key work (JW-3)', async () => {
     const h = Buffer.from(JSON.stringify({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2c: 10000, p2s: 'AAAAAAAAAAAAAAAAAAAAAA' })).toString('base64url')
     const cookie = `${V4}=${h}.${'A'.repeat(96)}.AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA`

@@ -111,6 +111,8 @@ function envIsOs() {
  * not follow the OS environment; for those the JS side reads process.env.
  */
 function isOsEnvStore(env) {
+  // Bun and Deno implement process.env their own way: leave it to JS there.
+  if (process.versions.bun !== undefined || process.versions.deno !== undefined) return false
   if (!isMainThread || env === null || typeof env !== 'object' || isProxy(env) || !Object.isExtensible(env)) return false
   try {
     env[ENV_PROBE] = ''

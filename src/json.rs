@@ -348,15 +348,19 @@ fn literal(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
 fn short_integer(b: &[u8], i: usize) -> Option<(f64, usize)> {
     let negative = b.get(i) == Some(&b'-');
     let start = i + usize::from(negative);
-    let digits = b.get(start..)?.iter().take_while(|c| c.is_ascii_digit()).count();
-    if digits == 0 || digits > 15 || (digits > 1 && b[start] == b'0') {
+    let mut v = 0i64;
+    let mut end = start;
+    while let Some(&c @ b'0'..=b'9') = b.get(end) {
+        v = v * 10 + i64::from(c - b'0');
+        end += 1;
+        if end - start > 15 {
+            return None;
+        }
+    }
+    let digits = end - start;
+    if digits == 0 || (digits > 1 && b[start] == b'0') || matches!(b.get(end), Some(b'.' | b'e' | b'E')) {
         return None;
     }
-    let end = start + digits;
-    if matches!(b.get(end), Some(b'.' | b'e' | b'E')) {
-        return None;
-    }
-    let v = b[start..end].iter().fold(0i64, |v, &c| v * 10 + i64::from(c - b'0'));
     // serde gives -0 as the integer 0
     Some(((if negative { -v } else { v }) as f64, end))
 }

@@ -253,6 +253,9 @@ fn scan_flat(text: &str) -> Option<ClaimFacts> {
     i = skip_ws(b, i + 1);
     let mut facts = ClaimFacts::default();
     let mut keys: [&[u8]; FLAT_MAX_MEMBERS] = [&[]; FLAT_MAX_MEMBERS];
+    // (length, first byte, last byte) of each key: keys that differ there
+    // differ, so most duplicate checks never compare bytes.
+    let mut prints = [0u64; FLAT_MAX_MEMBERS];
     let mut n = 0;
     let (mut has_value, mut only_check_keys) = (false, true);
     if b.get(i) == Some(&b'}') {
@@ -260,10 +263,14 @@ fn scan_flat(text: &str) -> Option<ClaimFacts> {
     } else {
         loop {
             let (key, next) = plain_string(b, i)?;
-            if n == FLAT_MAX_MEMBERS || keys[..n].contains(&key) {
+            let print = ((key.len() as u64) << 16)
+                | u64::from(key.first().copied().unwrap_or(0)) << 8
+                | u64::from(key.last().copied().unwrap_or(0));
+            if n == FLAT_MAX_MEMBERS || (0..n).any(|j| prints[j] == print && keys[j] == key) {
                 return None;
             }
             keys[n] = key;
+            prints[n] = print;
             n += 1;
             i = skip_ws(b, next);
             if b.get(i) != Some(&b':') {
@@ -280,14 +287,21 @@ fn scan_flat(text: &str) -> Option<ClaimFacts> {
                     (Num::Finite(v), next)
                 }
             };
-            match key {
-                b"exp" => facts.exp = Some(value),
-                b"nbf" => facts.nbf = Some(value),
-                b"iat" => facts.iat = Some(value),
-                _ => {}
+            match key.len() {
+                3 => match key {
+                    b"exp" => facts.exp = Some(value),
+                    b"nbf" => {
+                        facts.nbf = Some(value);
+                        only_check_keys = false;
+                    }
+                    b"iat" => facts.iat = Some(value),
+                    b"jti" => {}
+                    _ => only_check_keys = false,
+                },
+                5 if key == b"value" => has_value = true,
+                8 if key == b"provider" => {}
+                _ => only_check_keys = false,
             }
-            has_value |= key == b"value";
-            only_check_keys &= matches!(key, b"value" | b"provider" | b"iat" | b"exp" | b"jti");
             i = skip_ws(b, next);
             match *b.get(i)? {
                 b',' => i = skip_ws(b, i + 1),
@@ -307,6 +321,7 @@ fn scan_flat(text: &str) -> Option<ClaimFacts> {
 }
 
 /// JSON whitespace, as serde_json skips it.
+#[inline]
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         i += 1;
@@ -330,6 +345,7 @@ static STRING_STOP: [bool; 256] = {
 
 /// A string at `b[i]` with no escape and no control character: its content
 /// and the index after the closing quote.
+#[inline]
 fn plain_string(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
     if b.get(i) != Some(&b'"') {
         return None;
@@ -339,12 +355,14 @@ fn plain_string(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
     (b[end] == b'"').then(|| (&b[start..end], end + 1))
 }
 
+#[inline]
 fn literal(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
     (b.get(i..i + word.len())? == word).then_some(i + word.len())
 }
 
 /// `-?(0|[1-9][0-9]*)` with at most 15 digits (exact as f64) and no
 /// fraction or exponent after it.
+#[inline]
 fn short_integer(b: &[u8], i: usize) -> Option<(f64, usize)> {
     let negative = b.get(i) == Some(&b'-');
     let start = i + usize::from(negative);

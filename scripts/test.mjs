@@ -11,7 +11,8 @@
 //
 // With no --tier every tier runs, in that order. A test file names its tier in
 // a `// @tier <name>` line near its top; files without one fall back on their
-// name (`db.*` is integration; `e2e`, `oneliner` and `package.*` are e2e;
+// name (`e2e`, `oneliner` and `package.*` are e2e; other `db.*` files are
+// integration;
 // everything else is unit). Substrings narrow the run to matching file names.
 // A database or browser test never skips under CI=true: the tests enforce that.
 
@@ -43,8 +44,8 @@ function tierOf(file) {
     if (!TIERS.includes(marked[1])) throw new Error(`${file}: unknown @tier ${marked[1]}`)
     return marked[1]
   }
-  if (/^db\./.test(file)) return 'integration'
   if (/e2e|oneliner|^package\./.test(file)) return 'e2e'
+  if (/^db\./.test(file)) return 'integration'
   return 'unit'
 }
 

@@ -12,8 +12,7 @@
 // With no --tier every tier runs, in that order. A test file names its tier in
 // a `// @tier <name>` line near its top; files without one fall back on their
 // name (`e2e`, `oneliner` and `package.*` are e2e; other `db.*` files are
-// integration;
-// everything else is unit). Substrings narrow the run to matching file names.
+// integration; everything else is unit). Substrings narrow the run to matching file names.
 // A database or browser test never skips under CI=true: the tests enforce that.
 
 import { spawnSync } from 'node:child_process'

@@ -131,12 +131,14 @@ describe('named improvements over next-auth (security.md)', async () => {
     const [, page] = await run({ ...opts, unauthorized: 'auto' }, '/dashboard')
     assert.equal(page.status, 307)
   })
-  test('publicPaths / protectedPaths are segment-aware', async () => {
-    const o = { ...opts, publicPaths: ['/docs'] }
+  test('publicPaths / protectedPaths use Next.js matcher syntax (issue 14 item 4)', async () => {
+    const o = { ...opts, publicPaths: ['/docs/:path*'] }
     assert.equal((await run(o, '/docs/intro'))[1], undefined)
+    assert.equal((await run(o, '/docs'))[1], undefined)
+    assert.equal((await run({ ...opts, publicPaths: ['/docs'] }, '/docs/intro'))[1].status, 307) // exact by default
     assert.equal((await run(o, '/docsecret'))[1].status, 307)
     assert.equal((await run(o, '/docs%2F..%2Fadmin'))[1].status, 307)
-    const p = { ...opts, protectedPaths: ['/admin'] }
+    const p = { ...opts, protectedPaths: ['/admin/:path*'] }
     assert.equal((await run(p, '/about'))[1], undefined)
     assert.equal((await run(p, '/admin/x'))[1].status, 307)
   })
@@ -172,9 +174,11 @@ describe('named improvements over next-auth (security.md)', async () => {
     assert.equal(logged.length, 4)
     assert.match(logged[0], /CVE-2025-29927/)
   })
-  test('requireSession reads a request or Headers', async () => {
-    assert.equal(ours.requireSession(mk('/d', { cookie: `${V4}=${token}` }), opts)?.sub, '1')
-    assert.equal(ours.requireSession(new Headers({ cookie: `${V4}=${token}` }), opts)?.sub, '1')
-    assert.equal(ours.requireSession(new Headers({}), opts), null)
+  test('requireSession reads a request or Headers (a Promise); requireSessionSync the same, synchronously', async () => {
+    assert.equal((await ours.requireSession(mk('/d', { cookie: `${V4}=${token}` }), opts))?.sub, '1')
+    assert.equal((await ours.requireSession(new Headers({ cookie: `${V4}=${token}` }), opts))?.sub, '1')
+    assert.equal(await ours.requireSession(new Headers({}), opts), null)
+    assert.equal(ours.requireSessionSync(new Headers({ cookie: `${V4}=${token}` }), opts)?.sub, '1')
+    assert.equal(ours.requireSessionSync(new Headers({}), opts), null)
   })
 })

@@ -27,9 +27,62 @@ function normalizeSecrets(secret) {
     .map((s) => (typeof s === 'string' ? s : Buffer.from(s)))
 }
 
+/**
+ * The parts of a configuration that may be edited in place: the `secret`
+ * array's elements and the `jwt` object's key fields (and their arrays'
+ * elements), flattened so that one identity comparison per element tells
+ * whether the configuration changed since the previous call (issue 14, item 6).
+ */
+function pushList(out, v) {
+  out.push(v)
+  if (Array.isArray(v)) {
+    out.push(v.length)
+    for (let i = 0; i < v.length; i++) out.push(v[i])
+  }
+}
+
+function configParts(secret, jwt) {
+  const out = []
+  pushList(out, secret)
+  if (jwt !== null && typeof jwt === 'object') {
+    pushList(out, jwt.algorithms)
+    out.push(jwt.secret, jwt.publicKey)
+    pushList(out, jwt.issuer)
+    pushList(out, jwt.audience)
+  }
+  return out
+}
+
+function sameParts(parts, secret, jwt) {
+  let i = 0
+  const eq = (v) => parts[i++] === v
+  const list = (v) => {
+    if (!eq(v)) return false
+    if (!Array.isArray(v)) return true
+    if (!eq(v.length)) return false
+    for (let j = 0; j < v.length; j++) if (!eq(v[j])) return false
+    return true
+  }
+  if (!list(secret)) return false
+  if (jwt !== null && typeof jwt === 'object') {
+    if (!list(jwt.algorithms) || !eq(jwt.secret) || !eq(jwt.publicKey) || !list(jwt.issuer) || !list(jwt.audience)) return false
+  }
+  return i === parts.length
+}
+
+/** Whether `list` (an array or not) still equals `parts` from pushList. */
+function sameList(parts, v) {
+  if (parts[0] !== v) return false
+  if (!Array.isArray(v)) return parts.length === 1
+  if (parts.length !== v.length + 2 || parts[1] !== v.length) return false
+  for (let j = 0; j < v.length; j++) if (parts[j + 2] !== v[j]) return false
+  return true
+}
+
 function compileReader(secret, secureCookie, cookieName, salt, jwt, v5Fallback) {
   if (last !== null && last.secret === secret && last.secureCookie === secureCookie && last.cookieName === cookieName &&
-      last.salt === salt && last.jwt === jwt && last.v5Fallback === v5Fallback) {
+      last.salt === salt && last.jwt === jwt && last.v5Fallback === v5Fallback &&
+      (last.parts === null || sameParts(last.parts, secret, jwt))) {
     return last.reader
   }
   const key = [
@@ -50,7 +103,9 @@ function compileReader(secret, secureCookie, cookieName, salt, jwt, v5Fallback) 
     if (readers.size >= MAX_READERS) readers.delete(readers.keys().next().value)
     readers.set(key, reader)
   }
-  last = { secret, secureCookie, cookieName, salt, jwt, v5Fallback, reader }
+  // Only arrays and objects can change in place; a string secret without `jwt` needs no parts.
+  const parts = Array.isArray(secret) || (jwt !== null && typeof jwt === 'object') ? configParts(secret, jwt) : null
+  last = { secret, secureCookie, cookieName, salt, jwt, v5Fallback, reader, parts }
   return reader
 }
 
@@ -286,6 +341,6 @@ async function decode(params) {
 module.exports = { getToken, getTokenSync, encode, decode }
 // Internal helpers shared with the middleware module.
 Object.defineProperty(module.exports, '_internal', {
-  value: { compileReader, readRequest, defaultSecureCookie, envIsOs, defaultSecret, readerFor, resolve, cookieHeaderOf, cookiePairs },
+  value: { compileReader, normalizeSecrets, pushList, sameList, readRequest, defaultSecureCookie, envIsOs, defaultSecret, readerFor, resolve, cookieHeaderOf, cookiePairs },
   enumerable: false,
 })

@@ -53,19 +53,25 @@ function configParts(secret, jwt) {
   return out
 }
 
+/** Compares `v` with parts[i…] as pushList wrote it; returns the next index, or -1. */
+function matchList(parts, i, v) {
+  if (parts[i] !== v) return -1
+  if (!Array.isArray(v)) return i + 1
+  const n = v.length
+  if (parts[i + 1] !== n) return -1
+  i += 2
+  for (let j = 0; j < n; j++) if (parts[i + j] !== v[j]) return -1
+  return i + n
+}
+
 function sameParts(parts, secret, jwt) {
-  let i = 0
-  const eq = (v) => parts[i++] === v
-  const list = (v) => {
-    if (!eq(v)) return false
-    if (!Array.isArray(v)) return true
-    if (!eq(v.length)) return false
-    for (let j = 0; j < v.length; j++) if (!eq(v[j])) return false
-    return true
-  }
-  if (!list(secret)) return false
+  let i = matchList(parts, 0, secret)
+  if (i < 0) return false
   if (jwt !== null && typeof jwt === 'object') {
-    if (!list(jwt.algorithms) || !eq(jwt.secret) || !eq(jwt.publicKey) || !list(jwt.issuer) || !list(jwt.audience)) return false
+    if ((i = matchList(parts, i, jwt.algorithms)) < 0) return false
+    if (parts[i] !== jwt.secret || parts[i + 1] !== jwt.publicKey) return false
+    if ((i = matchList(parts, i + 2, jwt.issuer)) < 0) return false
+    if ((i = matchList(parts, i, jwt.audience)) < 0) return false
   }
   return i === parts.length
 }

@@ -69,8 +69,8 @@ type RequireSessionTarget = NextRequest | Request | { headers: unknown } | Heade
 type JwtRequireOptions = { secret?: Secret | Secret[]; cookieName?: string; secureCookie?: boolean; cookies?: { sessionToken?: { name?: string } }; jwt?: JwsOptions }
 /**
  * The second gate for route handlers, API routes and server components.
- * Always a Promise (`await` it): `if (!requireSession(h))` on the Promise is
- * a TypeScript error (TS2801, "This condition will always return true").
+ * Always a Promise (`await` it). Under `strict`, using the Promise as the
+ * token is a TypeScript error: `token.sub` (TS2339), `if (token)` (TS2801).
  * Database strategy: the session or null.
  */
 export declare function requireSession(

@@ -4,6 +4,7 @@
 //! fixed-size construction, so no input can panic.
 
 use crate::{b64, json};
+use serde::Deserialize;
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::Aes256Gcm;
 use hmac::{Hmac, Mac};
@@ -47,8 +48,15 @@ struct Header {
     alg: String,
     enc: String,
     kid: Option<String>,
-    crit: Option<serde::de::IgnoredAny>,
-    zip: Option<serde::de::IgnoredAny>,
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+    #[serde(default, deserialize_with = "present")]
+    zip: bool,
+}
+
+/// True for a member that is present, whatever its value (`null` included).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// A compact JWE whose structure and header passed the allow-list.
@@ -108,7 +116,7 @@ pub fn parse<'a>(token: &'a str, allowed: &[Enc]) -> Result<Jwe<'a>, JweError> {
     let header_bytes = b64::decode(h).ok_or(JweError::Header)?;
     let header_text = std::str::from_utf8(&header_bytes).map_err(|_| JweError::Header)?;
     let header: Header = json::parse_header(header_text).ok_or(JweError::Header)?;
-    if header.crit.is_some() || header.zip.is_some() {
+    if header.crit || header.zip {
         return Err(JweError::Header);
     }
     let enc = Enc::from_name(&header.enc).filter(|e| allowed.contains(e));

@@ -182,3 +182,21 @@ describe('named improvements over next-auth (security.md)', async () => {
     assert.equal(ours.requireSessionSync(new Headers({}), opts), null)
   })
 })
+
+// The intent of next-auth v4's own packages/next-auth/tests/middleware.test.ts (our own code):
+// plain request-like objects, no basePath, both libraries side by side (issue 14 item 12).
+describe("next-auth v4's own middleware tests, against both libraries", () => {
+  const plain = (pathname) => ({ nextUrl: { pathname, search: '', origin: 'http://127.0.0.1' }, headers: { authorization: '' } })
+  const both = (options, req) => withEnv({ NEXTAUTH_URL: undefined, NEXTAUTH_SECRET: undefined }, async () =>
+    [await ref.withAuth(options)(req, null), await ours.withAuth(options)(req, null)])
+  test('pages are not public paths: 307', async () => {
+    const [a, b] = await both({ pages: { signIn: '/', error: '/' }, secret: 'secret' }, plain('/protected/pathA'))
+    assert.equal(a?.status, 307)
+    assert.equal(b?.status, 307)
+  })
+  test('no redirect on /_next paths: undefined', async () => {
+    const [a, b] = await both({ secret: 'secret' }, plain('/_next/foo'))
+    assert.equal(a, undefined)
+    assert.equal(b, undefined)
+  })
+})

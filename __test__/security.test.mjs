@@ -88,6 +88,11 @@ describe('item 2: forwardIdentity in every call form', () => {
       if (what.startsWith('overrides')) assert.equal(h.get('x-custom'), '1')
       else assert.equal(h.get('x-other'), 'kept', what)
     }
+    // A rewrite to another origin proxies the request there: client copies stripped, no identity, no MAC.
+    const ext = forwarded(await run(ours.withAuth(() => NextResponse.rewrite(new URL('https://other.example/x')), opts), req()))
+    assert.equal(ext.get('x-auth-role'), null)
+    assert.equal(ext.get('x-auth-mac'), null)
+    assert.equal(ext.get('x-other'), 'kept')
     // A redirect from the middleware ends the request: returned as it is.
     const redirect = await run(ours.withAuth(() => NextResponse.redirect('http://localhost:3000/x'), opts), req())
     assert.equal(redirect.status, 307)

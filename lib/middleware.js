@@ -229,8 +229,9 @@ function overriddenRequestHeaders(res) {
 /**
  * Applies forwardIdentity to what the request continues with. `res` is
  * undefined (continue) or the user middleware's response: a continuing or
- * rewriting response gets its request-header override replaced; a redirect
- * or a body ends the request and is returned as it is.
+ * rewriting response gets its request-header override replaced (a rewrite to
+ * another origin without the identity); a redirect or a body ends the
+ * request and is returned as it is.
  */
 function withIdentity(req, spec, identity, key, res) {
   if (res === undefined || res === null) {
@@ -239,6 +240,16 @@ function withIdentity(req, spec, identity, key, res) {
   const h = res.headers
   if (!h || typeof h.get !== 'function' || (h.get('x-middleware-next') === null && h.get('x-middleware-rewrite') === null)) {
     return res
+  }
+  // A rewrite to another origin proxies the request there: it gets no identity (and no MAC to replay).
+  const target = h.get('x-middleware-rewrite')
+  if (target !== null && identity) {
+    let same = false
+    try {
+      const own = typeof req.url === 'string' ? new URL(req.url).origin : req.nextUrl?.origin
+      same = typeof own === 'string' && new URL(target, own).origin === own
+    } catch {}
+    if (!same) identity = null
   }
   const headers = identityRequestHeaders(overriddenRequestHeaders(res) ?? req.headers, spec, identity, key)
   for (const k of [...h.keys()]) if (k.startsWith('x-middleware-request-')) h.delete(k)

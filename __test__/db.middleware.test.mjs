@@ -121,7 +121,7 @@ describe('withAuth with database sessions (SQLite)', () => {
     assert.equal(errors.filter((e) => e.includes('SESSION_CONFIG')).length, 2, errors.join('\n'))
   })
 
-  test('requireSession: a Promise of the session in database mode, the token (sync) in JWT mode', async () => {
+  test('requireSession: a Promise of the session in database mode, a Promise of the token in JWT mode', async () => {
     const headers = new Headers({ cookie: `${COOKIE}=${VALID}` })
     const p = ours.requireSession(headers, { session })
     assert.ok(p instanceof Promise)
@@ -130,7 +130,10 @@ describe('withAuth with database sessions (SQLite)', () => {
     assert.deepEqual(await ours.requireSession(mk('/x', VALID), { strategy: 'database', database: session.database }), await p)
     const jwt = await mintV4({ sub: '9', name: 'J' })
     const tok = ours.requireSession(new Headers({ cookie: `${COOKIE}=${jwt}` }), { secret: SECRET })
-    assert.equal(tok.sub, '9') // synchronous, as before
+    assert.ok(tok instanceof Promise) // one shape in both modes (issue 14, item 11)
+    assert.equal((await tok).sub, '9')
+    assert.equal(ours.requireSessionSync(new Headers({ cookie: `${COOKIE}=${jwt}` }), { secret: SECRET }).sub, '9')
+    assert.throws(() => ours.requireSessionSync(headers, { session }), /requireSessionSync reads JWT sessions only/)
   })
 
   test('JWT mode: authorized also gets `session` built from the token, and keeps next-auth\'s { token }', async () => {

@@ -260,6 +260,63 @@ describe('e2e: examples/next-app (Next 16, proxy.ts)', { timeout: 20 * 60_000 },
     }
   })
 
+  // Issue 14, items 1-4 over HTTP: app/api/echo/[...slug] and app/api/item/[id] have NO check of
+  // their own, so what they answer is exactly what proxy.ts let through.
+  test('issue 14 item 1: an encoded path cannot leave protectedPaths (catch-all and dynamic routes)', async () => {
+    for (const p of ['/api/echo/%70rivate', '/api/echo/private', '/api/echo/%70ublic%2Fx', '/api/echo/a%2Fpublic',
+      '/api/echo/%2e%2e%2fpublic', '/api/echo/%C0%AF', '/api/item/%31', '/api/item/1']) {
+      const res = await request(origin, p)
+      assert.ok(res.status === 401 || res.status === 400 || res.status === 404, `${p}: ${res.status} (must not be served)`)
+      if (res.status === 200) assert.fail(`${p} served while signed out`)
+    }
+    await assertUnauthorizedJson(await request(origin, '/api/echo/%70rivate'), '/api/echo/%70rivate')
+    await assertUnauthorizedJson(await request(origin, '/api/item/%31'), '/api/item/%31')
+    // the decoded public path is public, and the route sees the decoded segment
+    const pub = await request(origin, '/api/echo/%70ublic')
+    assert.equal(pub.status, 200)
+    assert.deepEqual((await pub.json()).params, { slug: ['public'] })
+    const signedIn = await request(origin, '/api/echo/%70rivate', { jar: demo })
+    assert.equal(signedIn.status, 200)
+    assert.deepEqual((await signedIn.json()).params, { slug: ['private'] })
+  })
+
+  test('issue 14 item 2: withAuth(middleware, { forwardIdentity }) overrides a client-sent x-auth-role', async () => {
+    const res = await request(origin, '/api/echo/private', { jar: demo, headers: { 'x-auth-role': 'admin', 'x-auth-sub': '2' } })
+    assert.equal(res.status, 200)
+    const body = await res.json()
+    assert.equal(body.raw['x-auth-role'], 'user')
+    assert.equal(body.raw['x-auth-sub'], '1')
+    assert.deepEqual(body.identity, { sub: '1', email: DEMO_USER.email, role: 'user' })
+  })
+
+  test('issue 14 item 3: client x-auth-* headers are stripped on skipped requests; readIdentity rejects forgeries', async () => {
+    const forged = { 'x-auth-role': 'admin', 'x-auth-sub': '2', 'x-auth-mac': 'v1 1 sub,role AAAA' }
+    for (const p of ['/api/echo/public', '/api/open/x']) {
+      for (const jar of [undefined, demo]) {
+        const res = await request(origin, p, { jar, headers: forged })
+        assert.equal(res.status, 200, p)
+        const body = await res.json()
+        assert.deepEqual(body.raw, {}, `${p} ${jar ? 'signed in' : 'signed out'}: ${JSON.stringify(body.raw)}`)
+        assert.equal(body.identity, null, p)
+      }
+    }
+    // Outside the matcher the proxy never runs: the raw header is the client's, readIdentity says no.
+    const outside = await request(origin, '/api/outside/whoami', { headers: forged })
+    const body = await outside.json()
+    assert.equal(body.raw['x-auth-role'], 'admin')
+    assert.equal(body.identity, null)
+    // Replaying a real identity captured from a signed-in response does not work with altered values.
+    const real = await (await request(origin, '/api/echo/x', { jar: demo })).json()
+    assert.deepEqual(real.identity, { sub: '1', email: DEMO_USER.email, role: 'user' })
+  })
+
+  test("issue 14 item 4: publicPaths ['/'] is the home page only", async () => {
+    assert.equal((await request(origin, '/')).status, 200)
+    await assertUnauthorizedJson(await request(origin, '/api/echo/x'), '/api/echo/x')
+    await assertUnauthorizedJson(await request(origin, '/api/echo/public/x'), '/api/echo/public/x')
+    assertSignInRedirect(await request(origin, '/dashboard'), origin, '/signin?callbackUrl=%2Fdashboard')
+  })
+
   test('sign-out clears the session; protected routes are denied again', async () => {
     const jar = await signIn(origin, DEMO_USER)
     assert.equal((await request(origin, '/dashboard', { jar })).status, 200)

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import {
   nextAuthJwt, SECRET, OTHER_SECRET, V4, V4S, V5, V5S, claims, mintV4, mintV5, authCoreJwt,
-  nextRequest, chunk, withEnv, now,
+  nextRequest, chunk, withEnv, now, craftJwe,
 } from './helpers/tokens.mjs'
 
 const require = createRequire(import.meta.url)
@@ -52,6 +52,21 @@ describe('cookie path', () => {
   test('cookie among others, spaces after separators', async () => {
     const t = await mintV4()
     await agree(req(`a=1;  b=2;${V4}=${t}; c=3`), { secret: SECRET }, false)
+  })
+  test('optional whitespace around pairs and around = (issue 14 item 8)', async () => {
+    const t = await mintV4()
+    for (const c of [` ${V4}=${t} ;x=1`, `x=1;  ${V4}=${t} ; y=2`, `${V4}=${t}\t; x=1`, `${V4} =${t}`]) {
+      await agree(req(c), { secret: SECRET }, false)
+    }
+    // A blank before the value breaks next-auth's AAD: both deny.
+    await agree(req(`${V4}= ${t}`), { secret: SECRET }, true)
+  })
+  test('a future iat and extra JWE header members are accepted (issue 14 item 8)', async () => {
+    const body = JSON.stringify({ sub: 'f', iat: now() + 86400, exp: now() + 3600 })
+    await agree(req(`${V4}=${await craftJwe(body)}`), { secret: SECRET }, false)
+    for (const extra of [{ typ: 'JWT' }, { cty: 'JWT' }, { kid: 'k', 'urn:x': [1] }]) {
+      await agree(req(`${V4}=${await craftJwe(body, { alg: 'dir', enc: 'A256GCM', ...extra })}`), { secret: SECRET }, false)
+    }
   })
   test('no cookie, other cookies only, empty value', async () => {
     await agree(req(undefined), { secret: SECRET }, true)
@@ -246,7 +261,7 @@ describe('Bearer fallback (security.md CK-6)', () => {
   test('header variants, NextRequest and plain headers', async () => {
     const t = await mintV4()
     const variants = [
-      `Bearer ${t}`, `Bearer ${encodeURIComponent(t)}`, `Bearer ${t} extra`, `Bearer  ${t}`, `bearer ${t}`,
+      `Bearer ${t}`, `Bearer ${encodeURIComponent(t)}`, `Bearer  ${t}`, `bearer ${t}`,
       `Token ${t}`, 'Bearer', 'Bearer ', 'Bearer %E0%A4%A', 'Bearer %', `Bearer ${t.replace(/\./g, '%2E')}`,
     ]
     for (const v of variants) {
@@ -255,6 +270,9 @@ describe('Bearer fallback (security.md CK-6)', () => {
       await agree(() => ({ headers: { authorization: v }, cookies: {} }), { secret: SECRET })
       await agree(() => ({ headers: { authorization: v }, cookies: {} }), { secret: SECRET, raw: true })
     }
+    // Stricter (issue 14 item 9): a Bearer credential is one token; next-auth reads `Bearer T extra` as T.
+    assert.notEqual(await nextAuthJwt.getToken({ req: req(undefined, `Bearer ${t} extra`)(), secret: SECRET }), null)
+    assert.equal(await native.getToken({ req: req(undefined, `Bearer ${t} extra`)(), secret: SECRET }), null)
   })
   test('a cookie, even garbage, wins over Bearer', async () => {
     const t = await mintV4()

@@ -131,12 +131,14 @@ describe('named improvements over next-auth (security.md)', async () => {
     const [, page] = await run({ ...opts, unauthorized: 'auto' }, '/dashboard')
     assert.equal(page.status, 307)
   })
-  test('publicPaths / protectedPaths are segment-aware', async () => {
-    const o = { ...opts, publicPaths: ['/docs'] }
+  test('publicPaths / protectedPaths use Next.js matcher syntax (issue 14 item 4)', async () => {
+    const o = { ...opts, publicPaths: ['/docs/:path*'] }
     assert.equal((await run(o, '/docs/intro'))[1], undefined)
+    assert.equal((await run(o, '/docs'))[1], undefined)
+    assert.equal((await run({ ...opts, publicPaths: ['/docs'] }, '/docs/intro'))[1].status, 307) // exact by default
     assert.equal((await run(o, '/docsecret'))[1].status, 307)
     assert.equal((await run(o, '/docs%2F..%2Fadmin'))[1].status, 307)
-    const p = { ...opts, protectedPaths: ['/admin'] }
+    const p = { ...opts, protectedPaths: ['/admin/:path*'] }
     assert.equal((await run(p, '/about'))[1], undefined)
     assert.equal((await run(p, '/admin/x'))[1].status, 307)
   })
@@ -172,9 +174,29 @@ describe('named improvements over next-auth (security.md)', async () => {
     assert.equal(logged.length, 4)
     assert.match(logged[0], /CVE-2025-29927/)
   })
-  test('requireSession reads a request or Headers', async () => {
-    assert.equal(ours.requireSession(mk('/d', { cookie: `${V4}=${token}` }), opts)?.sub, '1')
-    assert.equal(ours.requireSession(new Headers({ cookie: `${V4}=${token}` }), opts)?.sub, '1')
-    assert.equal(ours.requireSession(new Headers({}), opts), null)
+  test('requireSession reads a request or Headers (a Promise); requireSessionSync the same, synchronously', async () => {
+    assert.equal((await ours.requireSession(mk('/d', { cookie: `${V4}=${token}` }), opts))?.sub, '1')
+    assert.equal((await ours.requireSession(new Headers({ cookie: `${V4}=${token}` }), opts))?.sub, '1')
+    assert.equal(await ours.requireSession(new Headers({}), opts), null)
+    assert.equal(ours.requireSessionSync(new Headers({ cookie: `${V4}=${token}` }), opts)?.sub, '1')
+    assert.equal(ours.requireSessionSync(new Headers({}), opts), null)
+  })
+})
+
+// The intent of next-auth v4's own packages/next-auth/tests/middleware.test.ts (our own code):
+// plain request-like objects, no basePath, both libraries side by side (issue 14 item 12).
+describe("next-auth v4's own middleware tests, against both libraries", () => {
+  const plain = (pathname) => ({ nextUrl: { pathname, search: '', origin: 'http://127.0.0.1' }, headers: { authorization: '' } })
+  const both = (options, req) => withEnv({ NEXTAUTH_URL: undefined, NEXTAUTH_SECRET: undefined }, async () =>
+    [await ref.withAuth(options)(req, null), await ours.withAuth(options)(req, null)])
+  test('pages are not public paths: 307', async () => {
+    const [a, b] = await both({ pages: { signIn: '/', error: '/' }, secret: 'secret' }, plain('/protected/pathA'))
+    assert.equal(a?.status, 307)
+    assert.equal(b?.status, 307)
+  })
+  test('no redirect on /_next paths: undefined', async () => {
+    const [a, b] = await both({ secret: 'secret' }, plain('/_next/foo'))
+    assert.equal(a, undefined)
+    assert.equal(b, undefined)
   })
 })

@@ -27,9 +27,68 @@ function normalizeSecrets(secret) {
     .map((s) => (typeof s === 'string' ? s : Buffer.from(s)))
 }
 
+/**
+ * The parts of a configuration that may be edited in place: the `secret`
+ * array's elements and the `jwt` object's key fields (and their arrays'
+ * elements), flattened so that one identity comparison per element tells
+ * whether the configuration changed since the previous call (issue 14, item 6).
+ */
+function pushList(out, v) {
+  out.push(v)
+  if (Array.isArray(v)) {
+    out.push(v.length)
+    for (let i = 0; i < v.length; i++) out.push(v[i])
+  }
+}
+
+function configParts(secret, jwt) {
+  const out = []
+  pushList(out, secret)
+  if (jwt !== null && typeof jwt === 'object') {
+    pushList(out, jwt.algorithms)
+    out.push(jwt.secret, jwt.publicKey)
+    pushList(out, jwt.issuer)
+    pushList(out, jwt.audience)
+  }
+  return out
+}
+
+/** Compares `v` with parts[i…] as pushList wrote it; returns the next index, or -1. */
+function matchList(parts, i, v) {
+  if (parts[i] !== v) return -1
+  if (!Array.isArray(v)) return i + 1
+  const n = v.length
+  if (parts[i + 1] !== n) return -1
+  i += 2
+  for (let j = 0; j < n; j++) if (parts[i + j] !== v[j]) return -1
+  return i + n
+}
+
+function sameParts(parts, secret, jwt) {
+  let i = matchList(parts, 0, secret)
+  if (i < 0) return false
+  if (jwt !== null && typeof jwt === 'object') {
+    if ((i = matchList(parts, i, jwt.algorithms)) < 0) return false
+    if (parts[i] !== jwt.secret || parts[i + 1] !== jwt.publicKey) return false
+    if ((i = matchList(parts, i + 2, jwt.issuer)) < 0) return false
+    if ((i = matchList(parts, i, jwt.audience)) < 0) return false
+  }
+  return i === parts.length
+}
+
+/** Whether `list` (an array or not) still equals `parts` from pushList. */
+function sameList(parts, v) {
+  if (parts[0] !== v) return false
+  if (!Array.isArray(v)) return parts.length === 1
+  if (parts.length !== v.length + 2 || parts[1] !== v.length) return false
+  for (let j = 0; j < v.length; j++) if (parts[j + 2] !== v[j]) return false
+  return true
+}
+
 function compileReader(secret, secureCookie, cookieName, salt, jwt, v5Fallback) {
   if (last !== null && last.secret === secret && last.secureCookie === secureCookie && last.cookieName === cookieName &&
-      last.salt === salt && last.jwt === jwt && last.v5Fallback === v5Fallback) {
+      last.salt === salt && last.jwt === jwt && last.v5Fallback === v5Fallback &&
+      (last.parts === null || sameParts(last.parts, secret, jwt))) {
     return last.reader
   }
   const key = [
@@ -50,7 +109,9 @@ function compileReader(secret, secureCookie, cookieName, salt, jwt, v5Fallback) 
     if (readers.size >= MAX_READERS) readers.delete(readers.keys().next().value)
     readers.set(key, reader)
   }
-  last = { secret, secureCookie, cookieName, salt, jwt, v5Fallback, reader }
+  // Only arrays and objects can change in place; a string secret without `jwt` needs no parts.
+  const parts = Array.isArray(secret) || (jwt !== null && typeof jwt === 'object') ? configParts(secret, jwt) : null
+  last = { secret, secureCookie, cookieName, salt, jwt, v5Fallback, reader, parts }
   return reader
 }
 
@@ -286,6 +347,6 @@ async function decode(params) {
 module.exports = { getToken, getTokenSync, encode, decode }
 // Internal helpers shared with the middleware module.
 Object.defineProperty(module.exports, '_internal', {
-  value: { compileReader, readRequest, defaultSecureCookie, envIsOs, defaultSecret, readerFor, resolve, cookieHeaderOf, cookiePairs },
+  value: { compileReader, normalizeSecrets, pushList, sameList, readRequest, defaultSecureCookie, envIsOs, defaultSecret, readerFor, resolve, cookieHeaderOf, cookiePairs },
   enumerable: false,
 })

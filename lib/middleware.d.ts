@@ -24,11 +24,20 @@ export interface NextAuthMiddlewareOptions {
   secret?: Secret | Secret[]
   /** How denials look: 307 to sign-in (default), 401 JSON, or 401 JSON for /api paths only ("auto"). */
   unauthorized?: 'redirect' | 'json' | 'auto'
-  /** Segment-aware paths that never need a session. */
+  /**
+   * Paths that never need a session, in Next.js `config.matcher` syntax, matched (case-sensitively)
+   * against the decoded path: exact by default (`'/docs'`), `'/'` is the root page only,
+   * `'/blog/:path*'` is /blog and below, `'/blog/:path+'` below /blog only, `'/u/:id'` one segment.
+   * `''`, `'/*'`, `'/x/'`, `'/x/*'` and entries without a leading `/` are rejected when withAuth(...) is called.
+   */
   publicPaths?: string[]
-  /** When set, only these (segment-aware) paths need a session. */
+  /** When set, only these paths need a session (same syntax; matched case-insensitively). */
   protectedPaths?: string[]
-  /** Token claims passed to route handlers as `x-auth-<claim>` request headers (client copies are removed). */
+  /**
+   * Token claims passed to route handlers as `x-auth-<claim>` request headers (lower case; characters
+   * not allowed in a header name become `-`), with an `x-auth-mac` header that `readIdentity()` verifies.
+   * Every client-sent `x-auth-*` header is removed from every request the middleware sees.
+   */
   forwardIdentity?: string[]
 }
 
@@ -55,17 +64,36 @@ export declare function withAuth(req: NextRequest | NextRequestWithAuth, options
 export declare function withAuth(middleware: NextMiddlewareWithAuth, options?: NextAuthMiddlewareOptions): NextMiddlewareWithAuth
 export declare function withAuth(options: NextAuthMiddlewareOptions): NextMiddlewareWithAuth
 
-/** The second gate for route handlers, API routes and server components: the token or null. */
+/** What requireSession / requireSessionSync read: a request, or the Headers of `next/headers`' headers(). */
 type RequireSessionTarget = NextRequest | Request | { headers: unknown } | Headers | { get(name: string): string | null }
-/** Database strategy: a Promise of the session or null. */
+type JwtRequireOptions = { secret?: Secret | Secret[]; cookieName?: string; secureCookie?: boolean; cookies?: { sessionToken?: { name?: string } }; jwt?: JwsOptions }
+/**
+ * The second gate for route handlers, API routes and server components.
+ * Always a Promise (`await` it). Under `strict`, using the Promise as the
+ * token is a TypeScript error: `token.sub` (TS2339), `if (token)` (TS2801).
+ * Database strategy: the session or null.
+ */
 export declare function requireSession(
   reqOrHeaders: RequireSessionTarget,
   options: { session: DatabaseSessionOptions; cookieName?: string; secureCookie?: boolean; cookies?: { sessionToken?: { name?: string } } },
 ): Promise<Session | null>
-/** JWT strategy: the token or null, synchronously. */
-export declare function requireSession(
+/** JWT strategy: the token or null. */
+export declare function requireSession(reqOrHeaders: RequireSessionTarget, options?: JwtRequireOptions): Promise<JWT | null>
+/** JWT strategy only, synchronously: the token or null. Throws for database options. */
+export declare function requireSessionSync(reqOrHeaders: RequireSessionTarget, options?: JwtRequireOptions): JWT | null
+
+/**
+ * The identity forwarded by withAuth's `forwardIdentity`, verified: returns
+ * `{ [claim]: value }` only when the `x-auth-mac` header set by this
+ * middleware verifies under the app's secret (and is at most 60 s old), else
+ * null. Prefer it to reading `x-auth-*` headers: a route outside the matcher
+ * never runs the middleware, so a header alone proves nothing. Values are the
+ * header strings as forwarded (strings unchanged, other values as JSON,
+ * non-ASCII text percent-encoded).
+ */
+export declare function readIdentity(
   reqOrHeaders: RequireSessionTarget,
-  options?: { secret?: Secret | Secret[]; cookieName?: string; secureCookie?: boolean; cookies?: { sessionToken?: { name?: string } }; jwt?: JwsOptions },
-): JWT | null
+  options?: { secret?: Secret | Secret[] },
+): Record<string, string> | null
 
 export default withAuth

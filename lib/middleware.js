@@ -60,19 +60,36 @@ function nextAuthUrl() {
   return value
 }
 
-// Compiled path policies: per options object, and one shared default for
-// calls whose options carry no page or path settings (withAuth(req, event)).
+// Compiled path policies, per options object (and one shared default for
+// calls whose options carry no page or path settings). The fields that may
+// be edited in place (pages, the path arrays and their elements) are
+// compared on each call, so an edit takes effect on the next request.
 const policies = new WeakMap()
 const defaultPolicies = new Map()
+const { pushList, sameList } = jwt._internal
+
+function pathList(v, name) {
+  if (v === undefined || v === null) return undefined
+  const list = typeof v === 'string' ? [v] : v
+  if (!Array.isArray(list) || list.some((p) => typeof p !== 'string')) {
+    throw new TypeError(`withAuth: ${name} must be an array of path strings, e.g. ['/', '/blog/:path*']`)
+  }
+  return list
+}
+
+function stringOr(v, fallback) {
+  if (v === undefined || v === null) return fallback
+  if (typeof v !== 'string') throw new TypeError(`withAuth: pages entries must be strings (got ${typeof v})`)
+  return v
+}
 
 function compilePolicy(options, authPath) {
-  const list = (v) => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : undefined)
   return native.compilePolicy({
-    signIn: options?.pages?.signIn ?? '/api/auth/signin',
-    error: options?.pages?.error ?? '/api/auth/error',
+    signIn: stringOr(options?.pages?.signIn, '/api/auth/signin'),
+    error: stringOr(options?.pages?.error, '/api/auth/error'),
     authPath,
-    publicPaths: list(options?.publicPaths),
-    protectedPaths: list(options?.protectedPaths),
+    publicPaths: pathList(options?.publicPaths, 'publicPaths'),
+    protectedPaths: pathList(options?.protectedPaths, 'protectedPaths'),
   })
 }
 
@@ -86,11 +103,238 @@ function policyFor(options, authPath) {
     return policy
   }
   let entry = policies.get(options)
-  if (!entry || entry.authPath !== authPath) {
-    entry = { authPath, policy: compilePolicy(options, authPath) }
+  if (!entry || entry.authPath !== authPath || entry.signIn !== options.pages?.signIn ||
+      entry.error !== options.pages?.error || !sameList(entry.pub, options.publicPaths) ||
+      !sameList(entry.prot, options.protectedPaths)) {
+    const pub = []
+    const prot = []
+    pushList(pub, options.publicPaths)
+    pushList(prot, options.protectedPaths)
+    entry = {
+      authPath, signIn: options.pages?.signIn, error: options.pages?.error, pub, prot,
+      policy: compilePolicy(options, authPath),
+    }
     policies.set(options, entry)
   }
   return entry.policy
+}
+
+// ---------------------------------------------------------------------------
+// Forwarded identity (forwardIdentity, readIdentity).
+
+const IDENTITY_PREFIX = 'x-auth-'
+const MAC_HEADER = 'x-auth-mac'
+const specs = new WeakMap()
+
+/** The forwardIdentity claims and their header names (checked natively), or null when unset. */
+function forwardSpec(options) {
+  const claims = options?.forwardIdentity
+  if (claims === undefined || claims === null) return null
+  if (!Array.isArray(claims) || claims.some((c) => typeof c !== 'string')) {
+    throw new TypeError("withAuth: forwardIdentity must be an array of claim names, e.g. ['sub', 'email', 'role']")
+  }
+  if (!claims.length) return null
+  let entry = specs.get(options)
+  if (!entry || !sameList(entry.parts, claims)) {
+    const parts = []
+    pushList(parts, claims)
+    entry = { parts, spec: { claims: claims.slice(), headers: native.identityHeaderNames(claims) } }
+    specs.set(options, entry)
+  }
+  return entry.spec
+}
+
+let lastIdentityKey = null
+/** The native MAC key for `secret` (a string, bytes, or an array of them), or null. */
+function identityKeyFor(secret) {
+  if (lastIdentityKey !== null && sameList(lastIdentityKey.parts, secret)) return lastIdentityKey.key
+  const list = secret ? jwt._internal.normalizeSecrets(secret) : []
+  const key = list.length ? native.compileIdentityKey(list) : null
+  const parts = []
+  pushList(parts, secret)
+  lastIdentityKey = { parts, key: key ?? null }
+  return lastIdentityKey.key
+}
+
+function appSecret(options) {
+  return options?.secret ?? process.env.NEXTAUTH_SECRET ?? process.env.AUTH_SECRET
+}
+
+/** True when the request carries any `x-auth-*` header. */
+function hasIdentityHeaders(headers) {
+  if (headers == null || typeof headers !== 'object') return false
+  if (typeof headers.keys === 'function' && typeof headers.get === 'function') {
+    for (const k of headers.keys()) if (k.startsWith(IDENTITY_PREFIX)) return true
+    return false
+  }
+  for (const k of Object.keys(headers)) if (k.toLowerCase().startsWith(IDENTITY_PREFIX)) return true
+  return false
+}
+
+function toHeaders(h) {
+  if (h instanceof Headers) return new Headers(h)
+  const out = new Headers()
+  if (h && typeof h === 'object') {
+    for (const [k, v] of Object.entries(h)) {
+      if (typeof v === 'string') out.append(k, v)
+      else if (Array.isArray(v)) for (const x of v) out.append(k, String(x))
+    }
+  }
+  return out
+}
+
+function headerValue(v) {
+  let s = typeof v === 'string' ? v : JSON.stringify(v)
+  if (/[^\x20-\x7e]/.test(s)) s = encodeURIComponent(s)
+  return s
+}
+
+/**
+ * The request headers the route sees: the given ones without any client-sent
+ * `x-auth-*` header, plus (when `identity` is given) the forwarded claims and
+ * the MAC that proves this middleware set them.
+ */
+function identityRequestHeaders(base, spec, identity, key) {
+  const headers = toHeaders(base)
+  for (const k of [...headers.keys()]) if (k.startsWith(IDENTITY_PREFIX)) headers.delete(k)
+  if (identity) {
+    const claims = []
+    const values = []
+    for (let i = 0; i < spec.claims.length; i++) {
+      const v = identity[spec.claims[i]]
+      if (v === undefined || v === null) continue
+      const s = headerValue(v)
+      headers.set(spec.headers[i], s)
+      claims.push(spec.claims[i])
+      values.push(s)
+    }
+    if (key) headers.set(MAC_HEADER, native.signIdentity(key, claims, values))
+  }
+  return headers
+}
+
+/** The request headers a middleware response already overrides (NextResponse.next({ request })), if any. */
+function overriddenRequestHeaders(res) {
+  const list = res.headers.get('x-middleware-override-headers')
+  if (list === null) return null
+  const out = new Headers()
+  for (const name of list.split(',')) {
+    if (!name) continue
+    const v = res.headers.get(`x-middleware-request-${name}`)
+    if (v !== null) out.set(name, v)
+  }
+  return out
+}
+
+/**
+ * Applies forwardIdentity to what the request continues with. `res` is
+ * undefined (continue) or the user middleware's response: a continuing or
+ * rewriting response gets its request-header override replaced (a rewrite to
+ * another origin without the identity); a redirect or a body ends the
+ * request and is returned as it is.
+ */
+function withIdentity(req, spec, identity, key, res) {
+  if (res === undefined || res === null) {
+    return NextResponse.next({ request: { headers: identityRequestHeaders(req.headers, spec, identity, key) } })
+  }
+  const h = res.headers
+  if (!h || typeof h.get !== 'function' || (h.get('x-middleware-next') === null && h.get('x-middleware-rewrite') === null)) {
+    return res
+  }
+  // A rewrite to another origin proxies the request there: it gets no identity (and no MAC to replay).
+  const target = h.get('x-middleware-rewrite')
+  if (target !== null && identity) {
+    let same = false
+    try {
+      const own = typeof req.url === 'string' ? new URL(req.url).origin : req.nextUrl?.origin
+      same = typeof own === 'string' && new URL(target, own).origin === own
+    } catch {}
+    if (!same) identity = null
+  }
+  const headers = identityRequestHeaders(overriddenRequestHeaders(res) ?? req.headers, spec, identity, key)
+  for (const k of [...h.keys()]) if (k.startsWith('x-middleware-request-')) h.delete(k)
+  const keys = []
+  for (const [k, v] of headers) {
+    h.set(`x-middleware-request-${k}`, v)
+    keys.push(k)
+  }
+  h.set('x-middleware-override-headers', keys.join(','))
+  return res
+}
+
+/**
+ * The identity this middleware forwarded, for route handlers, API routes and
+ * server components: `{ [claim]: value }` when the `x-auth-mac` header
+ * verifies under the app's secret and is at most 60 s old, else null. Values
+ * are the header strings as forwarded: strings unchanged, other values as
+ * JSON, non-ASCII text percent-encoded.
+ */
+function readIdentity(target, options = {}) {
+  if (target === null || typeof target !== 'object') throw new TypeError('readIdentity needs a request or its headers')
+  const headers = typeof target.get === 'function' ? target : target.headers
+  if (headers === null || typeof headers !== 'object') return null
+  const isHeaders = typeof headers.get === 'function'
+  const mac = isHeaders ? headers.get(MAC_HEADER) : headers[MAC_HEADER]
+  if (typeof mac !== 'string') return null
+  const secret = options?.secret ?? process.env.NEXTAUTH_SECRET ?? process.env.AUTH_SECRET
+  const key = identityKeyFor(secret)
+  if (key === null) throw new Error('readIdentity needs the app secret: pass { secret } or set NEXTAUTH_SECRET')
+  const names = []
+  const values = []
+  const entries = isHeaders ? headers.entries() : Object.entries(headers)
+  for (const [k, v] of entries) {
+    const name = k.toLowerCase()
+    if (name.startsWith(IDENTITY_PREFIX) && name !== MAC_HEADER && typeof v === 'string') {
+      names.push(name)
+      values.push(v)
+    }
+  }
+  const out = native.verifyIdentity(key, mac, names, values)
+  if (!out) return null
+  const identity = {}
+  for (let i = 0; i < out.length; i += 2) identity[out[i]] = out[i + 1]
+  return identity
+}
+
+/**
+ * Checks `options` when withAuth(...) is called, so that a mistake shows at
+ * startup with its fix rather than on the first request.
+ */
+function checkOptions(options) {
+  if (options === undefined || options === null || typeof options !== 'object') return
+  let authPath = '/api/auth'
+  try {
+    authPath = nextAuthUrl().authPath
+  } catch {}
+  policyFor(options, authPath)
+  forwardSpec(options)
+}
+
+/** `req.nextUrl`'s parts with next-auth's defaults; a shape that cannot be read is a clear TypeError. */
+function urlParts(req) {
+  if (req === null || typeof req !== 'object') {
+    throw new TypeError('withAuth: expected a NextRequest or { nextUrl: { pathname, search, origin }, headers }')
+  }
+  let u = req.nextUrl
+  if ((u === null || typeof u !== 'object') && typeof req.url === 'string') {
+    try {
+      u = new URL(req.url)
+    } catch {
+      u = null
+    }
+  }
+  if (u === null || typeof u !== 'object' || typeof u.pathname !== 'string') {
+    throw new TypeError('withAuth: the request has no nextUrl.pathname; pass a NextRequest or { nextUrl: { pathname, search, origin }, headers }')
+  }
+  const str = (v) => (typeof v === 'string' ? v : '')
+  return {
+    pathname: u.pathname,
+    search: str(u.search),
+    origin: str(u.origin),
+    basePath: str(u.basePath),
+    locale: str(u.locale),
+    defaultLocale: str(u.defaultLocale),
+  }
 }
 
 function denyHeaders(res) {
@@ -111,20 +355,6 @@ function wantsJson(options, pathname) {
   if (mode === 'json') return true
   if (mode === 'auto') return pathname === '/api' || pathname.startsWith('/api/')
   return false
-}
-
-function identityHeaders(req, token, claims) {
-  const headers = new Headers(req.headers)
-  for (const claim of claims) {
-    const name = `x-auth-${String(claim).toLowerCase()}`
-    headers.delete(name) // never trust a client-sent identity header
-    const v = token?.[claim]
-    if (v === undefined || v === null) continue
-    let s = typeof v === 'string' ? v : JSON.stringify(v)
-    if (/[^\x20-\x7e]/.test(s)) s = encodeURIComponent(s)
-    headers.set(name, s)
-  }
-  return headers
 }
 
 /** The JWS settings inside `options.jwt` (native verification), if any. */
@@ -198,23 +428,32 @@ class JwtAuthorizedParams {
  * Returns undefined (continue), the result of onSuccess, or a denial.
  */
 async function handleMiddleware(req, options, onSuccess) {
-  const { pathname, search, origin, basePath, locale, defaultLocale } = req.nextUrl
+  const { pathname, search, origin, basePath, locale, defaultLocale } = urlParts(req)
   checkNextVersion()
   const env = nextAuthUrl()
   const policy = policyFor(options, env.authPath)
-  if (!native.middlewareRoute(policy, basePath, pathname, search)) return
+  const spec = forwardSpec(options)
+  if (!native.middlewareRoute(policy, basePath, pathname, search)) {
+    // Skipped, but never with a client-sent identity header (item 3).
+    return spec && hasIdentityHeaders(req.headers) ? withIdentity(req, spec, null, null, undefined) : undefined
+  }
   const redirectOrigin = env.origin ?? origin
+  if (!redirectOrigin) {
+    throw new TypeError('withAuth: the request has no nextUrl.origin and NEXTAUTH_URL is not set, so no sign-in redirect can be built')
+  }
   const db = databaseOptions(options)
   let token = null
   let session
   let authorized
+  let secret
   if (db) {
     // Database strategy: no secret is needed to look a session up.
     session = await databaseSession(req, options, db)
     const cb = options?.callbacks?.authorized
     authorized = (cb ? await cb({ req, token, session }) : undefined) ?? !!session
+    if (spec) secret = appSecret(options)
   } else {
-    const secret = options?.secret ?? process.env.NEXTAUTH_SECRET ?? process.env.AUTH_SECRET
+    secret = appSecret(options)
     if (!secret) {
       console.error('[next-auth][error][NO_SECRET]', '\nhttps://next-auth.js.org/errors#no_secret')
       return redirect(native.configErrorLocation(policy, redirectOrigin, basePath))
@@ -232,13 +471,11 @@ async function handleMiddleware(req, options, onSuccess) {
     authorized = (cb ? await cb(new JwtAuthorizedParams(req, token)) : undefined) ?? !!token
   }
   if (authorized) {
-    if (onSuccess) return db ? await onSuccess(token, session) : await onSuccess(token)
-    const claims = options?.forwardIdentity
-    if (Array.isArray(claims) && claims.length) {
-      const identity = db ? sessionIdentity(session) : token
-      return NextResponse.next({ request: { headers: identityHeaders(req, identity, claims) } })
-    }
-    return
+    const res = onSuccess ? (db ? await onSuccess(token, session) : await onSuccess(token)) : undefined
+    if (!spec) return res
+    // forwardIdentity applies in every call form (item 2).
+    const identity = db ? sessionIdentity(session) : token
+    return withIdentity(req, spec, identity ?? {}, identityKey(secret), res)
   }
   if (wantsJson(options, pathname)) return unauthorizedJson()
   // Keep a non-default locale segment in callbackUrl (next-auth drops it).
@@ -246,9 +483,22 @@ async function handleMiddleware(req, options, onSuccess) {
   return redirect(native.signInLocation(policy, redirectOrigin, basePath, localePrefix + pathname, search))
 }
 
+let warnedNoIdentityKey = false
+/** The MAC key for forwarded identities; without a secret (database strategy) the headers go unsigned. */
+function identityKey(secret) {
+  const key = identityKeyFor(secret)
+  if (key === null && !warnedNoIdentityKey) {
+    warnedNoIdentityKey = true
+    console.warn?.('[next-auth-native][warn][NO_IDENTITY_SECRET] forwardIdentity without a secret: the x-auth-* headers ' +
+      'are forwarded without x-auth-mac, so readIdentity() returns null. Set `secret` or NEXTAUTH_SECRET.')
+  }
+  return key
+}
+
 /**
  * Drop-in for next-auth/middleware's withAuth, with every call form:
  * withAuth(req[, options]), withAuth(middleware[, options]), withAuth(options).
+ * The options are checked here, when withAuth(...) is called.
  */
 function withAuth(...args) {
   if (!args.length || args[0] instanceof Request) {
@@ -257,6 +507,7 @@ function withAuth(...args) {
   if (typeof args[0] === 'function') {
     const middleware = args[0]
     const options = args[1]
+    checkOptions(options)
     return async (...a) =>
       handleMiddleware(a[0], options, async (token, ...session) => {
         // JWT strategy: next-auth's { token }; database strategy: { token: null, session }.
@@ -265,25 +516,32 @@ function withAuth(...args) {
       })
   }
   const options = args[0]
+  checkOptions(options)
   return async (...a) => handleMiddleware(a[0], options)
+}
+
+function requestOf(reqOrHeaders, name) {
+  if (!reqOrHeaders) throw new TypeError(`${name} needs a request or headers`)
+  return typeof reqOrHeaders.get === 'function' && !('headers' in reqOrHeaders)
+    ? { headers: reqOrHeaders }
+    : reqOrHeaders
+}
+
+function databaseOf(options) {
+  return databaseOptions(options) ?? (options.strategy === 'database' ? options : null)
 }
 
 /**
  * The second gate (security.md NX-12) for route handlers, API routes and
  * server components. Takes a request, or the Headers from `next/headers`'
- * headers().
- *
- * JWT strategy (default): the session token, or null, synchronously.
- * Database strategy (`{ session: { strategy: 'database', database | sessionEndpoint } }`,
- * the same object as withAuth's `session` option): a Promise of the session
- * ({ user, expires }) or null.
+ * headers(). Always returns a Promise: of the token or null (JWT strategy,
+ * the default), or of the session ({ user, expires }) or null (database
+ * strategy: `{ session: { strategy: 'database', database | sessionEndpoint } }`,
+ * the same object as withAuth's `session` option). `await` it.
  */
-function requireSession(reqOrHeaders, options = {}) {
-  if (!reqOrHeaders) throw new Error('requireSession needs a request or headers')
-  const req = typeof reqOrHeaders.get === 'function' && !('headers' in reqOrHeaders)
-    ? { headers: reqOrHeaders }
-    : reqOrHeaders
-  const db = databaseOptions(options) ?? (options.strategy === 'database' ? options : null)
+async function requireSession(reqOrHeaders, options = {}) {
+  const req = requestOf(reqOrHeaders, 'requireSession')
+  const db = databaseOf(options ?? {})
   if (db) {
     return verifySession({
       req,
@@ -296,6 +554,19 @@ function requireSession(reqOrHeaders, options = {}) {
       cookieName: options.cookies?.sessionToken?.name ?? options.cookieName,
     })
   }
+  return readJwtSession(req, options ?? {})
+}
+
+/** JWT strategy only: the token or null, synchronously. */
+function requireSessionSync(reqOrHeaders, options = {}) {
+  const req = requestOf(reqOrHeaders, 'requireSessionSync')
+  if (databaseOf(options ?? {})) {
+    throw new TypeError('requireSessionSync reads JWT sessions only; for the database strategy use `await requireSession(req, options)`')
+  }
+  return readJwtSession(req, options ?? {})
+}
+
+function readJwtSession(req, options) {
   return jwt.getTokenSync({
     req,
     secret: options.secret,
@@ -310,4 +581,6 @@ module.exports.default = withAuth
 module.exports.withAuth = withAuth
 module.exports.handleMiddleware = handleMiddleware
 module.exports.requireSession = requireSession
+module.exports.requireSessionSync = requireSessionSync
+module.exports.readIdentity = readIdentity
 Object.defineProperty(module.exports, '_internal', { value: { warnIfVulnerableNext }, enumerable: false })

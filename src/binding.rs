@@ -218,16 +218,19 @@ pub struct PolicyInit {
     pub protected_paths: Option<Vec<String>>,
 }
 
-/// Compiles a middleware path policy once per options object.
+/// Compiles a middleware path policy once per options object; a bad
+/// `publicPaths`/`protectedPaths` entry throws an error that shows the fix.
 #[napi(catch_unwind)]
-pub fn compile_policy(init: PolicyInit) -> External<Policy> {
-    External::new(Policy {
-        sign_in: init.sign_in,
-        error: init.error,
-        auth_path: init.auth_path,
-        public_paths: init.public_paths.unwrap_or_default(),
-        protected_paths: init.protected_paths.unwrap_or_default(),
-    })
+pub fn compile_policy(init: PolicyInit) -> Result<External<Policy>> {
+    Policy::new(
+        init.sign_in,
+        init.error,
+        init.auth_path,
+        &init.public_paths.unwrap_or_default(),
+        &init.protected_paths.unwrap_or_default(),
+    )
+    .map(External::new)
+    .map_err(|e| Error::new(Status::InvalidArg, e))
 }
 
 /// True when the request needs a session; false when the middleware skips it.
@@ -258,4 +261,38 @@ pub fn config_error_location(policy: &External<Policy>, origin: String, base_pat
 #[napi(catch_unwind)]
 pub fn parse_nextauth_url(value: String) -> Option<Vec<String>> {
     middleware::parse_nextauth_url(&value).map(|(o, p)| vec![o, p])
+}
+
+// --- forwarded identity ------------------------------------------------------
+
+use crate::identity::{self, IdentityKey};
+
+/// The request header of each `forwardIdentity` claim; throws (with the fix)
+/// for names that cannot be forwarded.
+#[napi(catch_unwind)]
+pub fn identity_header_names(claims: Vec<String>) -> Result<Vec<String>> {
+    identity::header_names(&claims).map_err(|e| Error::new(Status::InvalidArg, e))
+}
+
+/// The identity MAC key for the app's secrets, or null when none is non-empty.
+#[napi(catch_unwind)]
+pub fn compile_identity_key(secrets: Vec<SecretInput>) -> Option<External<IdentityKey>> {
+    let bytes: Vec<Zeroizing<Vec<u8>>> = secrets.iter().map(secret_bytes).collect();
+    let refs: Vec<&[u8]> = bytes.iter().map(|b| b.as_slice()).collect();
+    IdentityKey::new(&refs).map(External::new)
+}
+
+/// The `x-auth-mac` value for the forwarded claims and their header values.
+#[napi(catch_unwind)]
+pub fn sign_identity(key: &External<IdentityKey>, claims: Vec<String>, values: Vec<String>) -> String {
+    let pairs: Vec<(&str, &str)> = claims.iter().map(String::as_str).zip(values.iter().map(String::as_str)).collect();
+    key.sign(&pairs, now_seconds())
+}
+
+/// Verifies an `x-auth-mac` value against the request's `x-auth-*` headers
+/// (lower-case names): `[claim, value, claim, value, ...]`, or null.
+#[napi(catch_unwind)]
+pub fn verify_identity(key: &External<IdentityKey>, mac: String, names: Vec<String>, values: Vec<String>) -> Option<Vec<String>> {
+    let headers: Vec<(String, String)> = names.into_iter().zip(values).collect();
+    key.verify(&mac, &headers, now_seconds()).map(|pairs| pairs.into_iter().flat_map(|(c, v)| [c, v]).collect())
 }

@@ -31,6 +31,10 @@ fn number(v: Num) -> Result<f64, ClaimError> {
     }
 }
 
+/// `-2^63` and `2^63` as f64: `exp` must lie in `[EXP_MIN, EXP_MAX)`.
+const EXP_MIN: f64 = -9_223_372_036_854_775_808.0;
+const EXP_MAX: f64 = 9_223_372_036_854_775_808.0;
+
 /// Validates the registered time claims and rejects OAuth check-cookie
 /// payloads (`{value, provider?, iat, exp, jti}`) offered as sessions.
 /// Returns `exp` so callers can bound cache lifetimes.
@@ -46,6 +50,10 @@ pub fn validate(claims: &ClaimFacts, now: i64) -> Result<f64, ClaimError> {
         }
     }
     let exp = number(claims.exp.ok_or(ClaimError::MissingExp)?)?;
+    // Beyond the signed 64-bit range no clock or cache can represent it (issue 14, item 9).
+    if !(EXP_MIN..EXP_MAX).contains(&exp) {
+        return Err(ClaimError::BadType);
+    }
     if exp <= now - tol {
         return Err(ClaimError::Expired);
     }
@@ -95,6 +103,22 @@ mod tests {
             validate(&obj(json!({"exp": NOW + 60, "nbf": true})), NOW),
             Err(ClaimError::BadType)
         );
+    }
+
+    #[test]
+    fn future_iat_is_accepted() {
+        // issue 14 item 8: jose checks no `iat` without maxTokenAge.
+        assert!(validate(&obj(json!({"exp": NOW + 60, "iat": NOW + 3600})), NOW).is_ok());
+        assert!(validate(&obj(json!({"exp": NOW + 60, "iat": 1e300})), NOW).is_ok());
+    }
+
+    #[test]
+    fn exp_beyond_i64_is_denied() {
+        // issue 14 item 9
+        assert_eq!(validate(&obj(json!({"exp": 9.3e18})), NOW), Err(ClaimError::BadType));
+        assert_eq!(validate(&obj(json!({"exp": 1e300})), NOW), Err(ClaimError::BadType));
+        assert_eq!(validate(&obj(json!({"exp": 9_223_372_036_854_775_807u64})), NOW), Err(ClaimError::BadType)); // rounds to 2^63
+        assert!(validate(&obj(json!({"exp": 9.2e18})), NOW).is_ok());
     }
 
     #[test]

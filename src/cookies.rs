@@ -2,8 +2,13 @@
 //!
 //! Parsing follows Next.js `RequestCookies` (what next-auth's middleware sees):
 //! pairs split on `;` plus following spaces, a pair without `=` has value
-//! `"true"`, names are not trimmed, values are percent-decoded once and a pair
-//! whose value does not decode is dropped. On top of that, security.md CK-1…CK-5:
+//! `"true"`, values are percent-decoded once and a pair whose value does not
+//! decode is dropped. Optional whitespace (space, tab) before `=` and after
+//! the value is ignored, since next-auth reads such cookies too (it matches
+//! names by prefix, and jose's base64 ignores blanks in the last segment):
+//! `" C=T ;x=1"`, `"C=T\t; x=1"` and `"C =T"` all carry `T` (issue 14,
+//! item 8). A blank before the value stays, as next-auth fails on it too
+//! (the header segment is the AAD, byte for byte). On top of that, security.md CK-1…CK-5:
 //! exact names, a strict chunk grammar (`name` or `name.0 … name.(n-1)`,
 //! contiguous), conflicting duplicates deny, size and count caps.
 
@@ -144,6 +149,17 @@ pub fn decode_uri_component(s: &str) -> Option<Cow<'_, str>> {
     String::from_utf8(out).ok().map(Cow::Owned)
 }
 
+/// Optional whitespace after cookie names and values.
+const BLANKS: [char; 2] = [' ', '\t'];
+
+fn trim_blanks(v: Cow<'_, str>) -> Cow<'_, str> {
+    match v {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim_end_matches(BLANKS)),
+        Cow::Owned(s) if s.ends_with(BLANKS) => Cow::Owned(s.trim_end_matches(BLANKS).to_owned()),
+        owned => owned,
+    }
+}
+
 /// Collects the cookie families named by `bases` from (name, decoded value)
 /// pairs. Feed pairs with [`Collector::offer`], then call [`Collector::finish`].
 pub struct Collector<'a, 'b> {
@@ -160,8 +176,11 @@ impl<'a, 'b> Collector<'a, 'b> {
     }
 
     /// Offers one cookie. `value` must already be percent-decoded.
+    /// Blanks after the name and after the value are ignored.
     pub fn offer(&mut self, name: &str, value: Cow<'a, str>) {
         self.pairs += 1;
+        let name = name.trim_end_matches(BLANKS);
+        let value = trim_blanks(value);
         for (base, fam) in self.bases.iter().zip(self.families.iter_mut()) {
             let suffix = match name.strip_prefix(base) {
                 Some("") => None,
@@ -185,7 +204,7 @@ impl<'a, 'b> Collector<'a, 'b> {
         };
         // Only decode values of names we care about.
         if self.bases.iter().any(|b| name.starts_with(b)) {
-            if let Some(v) = decode_uri_component(raw) {
+            if let Some(v) = decode_uri_component(raw.trim_end_matches(BLANKS)) {
                 self.offer(name, v);
             }
         } else {
@@ -271,7 +290,7 @@ mod tests {
     fn request_cookies_parsing() {
         // spaces after `;` are eaten; names are not trimmed otherwise
         assert_eq!(one(&format!("a=1;   {N}=tok")), found("tok"));
-        assert_eq!(one(&format!("{N} =tok")), Lookup::Absent);
+        assert_eq!(one(&format!("{N} =tok")), found("tok")); // issue 14 item 8
         assert_eq!(one(&format!(" {N}=tok")), found("tok")); // Headers trims the value
         assert_eq!(one(&format!("\t{N}=tok")), Lookup::Absent);
         // bare name: value "true"
@@ -287,6 +306,21 @@ mod tests {
         assert_eq!(one(&format!("{N}=\"tok\"")), found("\"tok\""));
         // commas are not separators
         assert_eq!(one(&format!("{N}=a,b=c")), found("a,b=c"));
+    }
+
+    #[test]
+    fn optional_whitespace_as_next_auth_reads_it() {
+        // issue 14 item 8: the four shapes of the issue
+        assert_eq!(one(&format!("{N}=T ;x=1")), found("T"));
+        assert_eq!(one(&format!("x=1;  {N}=T ; y=2")), found("T"));
+        assert_eq!(one(&format!("{N}=T\t; x=1")), found("T"));
+        assert_eq!(one(&format!("{N} =T")), found("T"));
+        assert_eq!(one(&format!("{N}= T")), found(" T")); // kept: next-auth fails on it too
+        // the strict rules on duplicates and chunks still hold
+        assert_eq!(one(&format!("{N}=A ; {N} =B")), Lookup::Invalid);
+        assert_eq!(one(&format!("{N}=A ; {N} =A")), found("A"));
+        assert_eq!(one(&format!("{N}.0 =A; {N}.2=C ")), Lookup::Invalid);
+        assert_eq!(one(&format!("{N}.0 =A; {N}.1=B\t")), found("AB"));
     }
 
     #[test]

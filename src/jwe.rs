@@ -4,6 +4,7 @@
 //! fixed-size construction, so no input can panic.
 
 use crate::{b64, json};
+use serde::Deserialize;
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::Aes256Gcm;
 use hmac::{Hmac, Mac};
@@ -38,13 +39,24 @@ pub enum JweError {
     Decrypt,
 }
 
-/// The only protected-header members we accept: no `zip`, `crit`, `cty`, …
+/// The protected-header members we read. Other members (`typ`, `cty`, names
+/// we do not know) are accepted as jose accepts them: the header is
+/// authenticated, so nobody without the key can add them (issue 14, item 8).
+/// `crit` and `zip` are refused whatever their value.
 #[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Header {
     alg: String,
     enc: String,
     kid: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+    #[serde(default, deserialize_with = "present")]
+    zip: bool,
+}
+
+/// True for a member that is present, whatever its value (`null` included).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// A compact JWE whose structure and header passed the allow-list.
@@ -87,8 +99,8 @@ fn split_compact(token: &str) -> Option<[&str; 5]> {
 }
 
 /// Splits and checks a compact JWE: exactly five segments, empty encrypted
-/// key, header members limited to `alg` (= "dir"), `enc` (in `allowed`) and
-/// `kid` (a string), no duplicates. No `zip`, `crit`, `cty` or anything else.
+/// key, `alg` = "dir", `enc` in `allowed`, `kid` (if present) a string, no
+/// duplicate `alg`/`enc`/`kid`, no `zip` and no `crit`; other members are ignored.
 pub fn parse<'a>(token: &'a str, allowed: &[Enc]) -> Result<Jwe<'a>, JweError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JweError::Malformed);
@@ -104,6 +116,9 @@ pub fn parse<'a>(token: &'a str, allowed: &[Enc]) -> Result<Jwe<'a>, JweError> {
     let header_bytes = b64::decode(h).ok_or(JweError::Header)?;
     let header_text = std::str::from_utf8(&header_bytes).map_err(|_| JweError::Header)?;
     let header: Header = json::parse_header(header_text).ok_or(JweError::Header)?;
+    if header.crit || header.zip {
+        return Err(JweError::Header);
+    }
     let enc = Enc::from_name(&header.enc).filter(|e| allowed.contains(e));
     match (header.alg.as_str(), enc) {
         ("dir", Some(enc)) => Ok(Jwe { header_b64: h, enc, kid: header.kid, iv_b64: iv, ct_b64: ct, tag_b64: tag }),
@@ -256,7 +271,9 @@ mod tests {
             r#"{"alg":"dir","enc":"A128GCM"}"#,
             r#"{"alg":"dir","enc":"A256GCM","zip":"DEF"}"#,
             r#"{"alg":"dir","enc":"A256GCM","crit":["exp"]}"#,
-            r#"{"alg":"dir","enc":"A256GCM","cty":"JWT"}"#,
+            r#"{"alg":"dir","enc":"A256GCM","zip":null}"#,
+            r#"{"alg":"dir","enc":"A256GCM","crit":[]}"#,
+            r#"{"alg":"dir","enc":"A128CBC-HS256"}"#,
             r#"{"alg":"dir","alg":"dir","enc":"A256GCM"}"#,
             r#"{"alg":"PBES2-HS512+A256KW","enc":"A256GCM","p2c":10000,"p2s":"AAAA"}"#,
             r#"{"enc":"A256GCM"}"#,
@@ -270,6 +287,15 @@ mod tests {
         }
         let ok = format!("{}..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA", V4_HEADER_B64);
         assert!(parse(&ok, &[Enc::A256Gcm]).is_ok());
+        // issue 14 item 8: extra members are accepted (the header is authenticated)
+        for h in [
+            r#"{"alg":"dir","enc":"A256GCM","typ":"JWT"}"#,
+            r#"{"alg":"dir","enc":"A256GCM","cty":"JWT"}"#,
+            r#"{"alg":"dir","enc":"A256GCM","x-unknown":{"a":[1]},"kid":"k"}"#,
+        ] {
+            let t = format!("{}..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA", b64::encode(h.as_bytes()));
+            assert!(parse(&t, &[Enc::A256Gcm]).is_ok(), "{h}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod b64;
 pub mod claims;
 pub mod cookies;
+pub mod identity;
 pub mod json;
 pub mod jwe;
 pub mod jws;

@@ -421,12 +421,18 @@ impl Reader {
 /// next-auth v4's Bearer rule: `value.split(" ")`, element 0 exactly
 /// `Bearer`, element 1 through `decodeURIComponent` (absent: the string
 /// `"undefined"`, as JS does); a decode failure or an empty token is no token.
+/// Stricter than next-auth: a Bearer credential is one token, so
+/// `Bearer T extra` is no token (issue 14, item 9).
 pub fn bearer_token(header: &str) -> Option<String> {
     let mut parts = header.split(' ');
     if parts.next()? != "Bearer" {
         return None;
     }
-    let token = match parts.next() {
+    let first = parts.next();
+    if parts.next().is_some() {
+        return None;
+    }
+    let token = match first {
         None => "undefined".to_owned(),
         Some(t) => cookies::decode_uri_component(t)?.into_owned(),
     };
@@ -519,7 +525,8 @@ mod tests {
     #[test]
     fn bearer_rules() {
         assert_eq!(bearer_token("Bearer abc"), Some("abc".into()));
-        assert_eq!(bearer_token("Bearer abc extra"), Some("abc".into()));
+        assert_eq!(bearer_token("Bearer abc extra"), None);
+        assert_eq!(bearer_token("Bearer abc "), None);
         assert_eq!(bearer_token("Bearer"), Some("undefined".into()));
         assert_eq!(bearer_token("Bearer "), None);
         assert_eq!(bearer_token("Bearer  abc"), None);

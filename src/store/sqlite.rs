@@ -4,6 +4,12 @@
 //! the event loop never waits on the file. Deadlines are enforced three ways:
 //! `busy_timeout` for locks, a progress handler that interrupts a statement
 //! past the deadline, and the async side giving up at the deadline.
+//!
+//! A file replaced on disk (a restore or reset by rename) is noticed before
+//! every lookup: each pooled connection remembers the device and inode of
+//! the file it opened, and a connection whose file is no longer the one at
+//! the path is closed and reopened (issue 14, item 7). Writes in place need
+//! no check: SQLite sees them itself at the start of each read.
 
 use super::{Candidate, LookupError, User};
 use crate::store::schema::IntUnit;
@@ -23,9 +29,36 @@ pub struct SqliteSource {
 struct Inner {
     path: String,
     uri: bool,
+    /// The file behind `path` (for a `file:` URI, its path part).
+    fs_path: String,
     sql: String,
     int_unit: IntUnit,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<(Connection, Option<FileId>)>>,
+}
+
+/// Which file a connection opened: (device, inode).
+type FileId = (u64, u64);
+
+#[cfg(unix)]
+fn file_id(path: &str) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_path: &str) -> Option<FileId> {
+    None // no inode to compare; an open file cannot be renamed over there anyway
+}
+
+/// The filesystem path of a `file:` URI (`file:/x`, `file:///x`, `file:x?mode=ro`).
+fn uri_path(uri: &str) -> String {
+    let rest = uri.strip_prefix("file:").unwrap_or(uri);
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    let rest = match rest.strip_prefix("//") {
+        Some(r) => r.find('/').map_or("", |i| &r[i..]),
+        None => rest,
+    };
+    crate::cookies::decode_uri_component(rest).map_or_else(|| rest.to_owned(), |c| c.into_owned())
 }
 
 impl SqliteSource {
@@ -47,7 +80,8 @@ impl SqliteSource {
             return Err("database.url: an in-memory SQLite database holds no sessions; give the file next-auth writes".into());
         }
         let label = format!("SQLite {path}");
-        let inner = Inner { path, uri, sql, int_unit, idle: Mutex::new(Vec::new()) };
+        let fs_path = if uri { uri_path(&path) } else { path.clone() };
+        let inner = Inner { path, uri, fs_path, sql, int_unit, idle: Mutex::new(Vec::new()) };
         Ok((SqliteSource { inner: Arc::new(inner), permits: Arc::new(Semaphore::new(pool_max.max(1))) }, label))
     }
 
@@ -84,9 +118,14 @@ impl Inner {
     }
 
     fn run(&self, token: &str, deadline: std::time::Instant) -> Result<Option<Candidate>, LookupError> {
-        let pooled = self.idle.lock().ok().and_then(|mut v| v.pop());
+        let current = file_id(&self.fs_path);
+        let pooled = self.idle.lock().ok().and_then(|mut v| {
+            // Connections to a file that is no longer at the path are closed.
+            v.retain(|(_, id)| *id == current);
+            v.pop()
+        });
         let mut conn = match pooled {
-            Some(c) => c,
+            Some((c, _)) => c,
             None => self.open()?,
         };
         let remaining = deadline.saturating_duration_since(std::time::Instant::now());
@@ -100,7 +139,7 @@ impl Inner {
         let healthy = !matches!(out, Err(LookupError::Unavailable(_)) | Err(LookupError::Timeout));
         if healthy {
             if let Ok(mut idle) = self.idle.lock() {
-                idle.push(conn);
+                idle.push((conn, current));
             }
         }
         out
@@ -182,5 +221,49 @@ fn query_error(e: rusqlite::Error) -> LookupError {
             LookupError::Unavailable(sqlite_error(&e))
         }
         _ => LookupError::Query(sqlite_error(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(tag: &str) -> std::path::PathBuf {
+        let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        std::env::temp_dir().join(format!("nan-sqlite-{tag}-{}-{n}.db", std::process::id()))
+    }
+
+    fn seed(path: &std::path::Path, tokens: &[&str]) {
+        let c = Connection::open(path).unwrap();
+        c.execute_batch("CREATE TABLE s (tok TEXT, exp INTEGER, id TEXT, name TEXT, email TEXT, image TEXT)").unwrap();
+        for t in tokens {
+            c.execute("INSERT INTO s VALUES (?1, 4102444800000, 'u1', NULL, NULL, NULL)", [t]).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_file_replaced_by_rename_is_reopened() {
+        // issue 14 item 7: a restore/reset by rename must not keep serving the old file.
+        let live = temp("live");
+        let fresh = temp("fresh");
+        seed(&live, &["revoked", "kept"]);
+        seed(&fresh, &["kept"]);
+        let sql = "SELECT exp, id, name, email, image FROM s WHERE tok = ?1".to_owned();
+        let (src, _) = SqliteSource::new(live.to_str().unwrap(), sql, IntUnit::Millis, 2).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let find = |t: &str| rt.block_on(src.find(t, Instant::now() + Duration::from_secs(2))).unwrap().is_some();
+        assert!(find("revoked"));
+        assert!(find("kept"));
+        std::fs::rename(&fresh, &live).unwrap();
+        assert!(!find("revoked"), "the pooled connection still read the replaced file");
+        assert!(find("kept"));
+        let _ = std::fs::remove_file(&live);
+    }
+
+    #[test]
+    fn uri_paths() {
+        assert_eq!(uri_path("file:/tmp/a.db?mode=ro"), "/tmp/a.db");
+        assert_eq!(uri_path("file:///tmp/a%20b.db"), "/tmp/a b.db");
+        assert_eq!(uri_path("file:rel.db"), "rel.db");
     }
 }

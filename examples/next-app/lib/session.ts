@@ -15,7 +15,7 @@ export interface SessionUser {
  * independent of proxy.ts.
  */
 export async function currentUser(): Promise<SessionUser | null> {
-  const token = requireSession(await headers(), { secret: NEXTAUTH_SECRET })
+  const token = await requireSession(await headers(), { secret: NEXTAUTH_SECRET })
   if (!token) return null
   return {
     sub: String(token.sub ?? ''),

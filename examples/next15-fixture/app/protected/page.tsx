@@ -7,7 +7,7 @@ export const dynamic = 'force-dynamic'
 
 export default async function Protected() {
   // Second gate, independent of middleware.ts.
-  const token = requireSession(await headers(), { secret: SECRET })
+  const token = await requireSession(await headers(), { secret: SECRET })
   if (!token) redirect('/api/auth/signin?callbackUrl=%2Fprotected')
   return (
     <p>

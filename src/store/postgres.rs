@@ -579,7 +579,7 @@ mod tests {
         assert!(err("postgres://h/db?pgbouncer=yes", &[]).contains("pgbouncer must be true or false"));
         assert!(err("postgres://h/db?sslmode=%zz", &[]).contains("percent-encoding"));
         // tokio-postgres still refuses what it does not know.
-        assert!(err("postgres://h/db?connection_limit=1", &[]).contains("connection_limit"));
+        assert!(err("postgres://h/db?connection_limit=1", &[]).contains("not a valid PostgreSQL connection string"));
         let s = source("postgres://u@h/db?pgbouncer=true&sslmode=require&application_name=x", &[]).unwrap();
         assert!(s.unnamed);
     }

@@ -313,6 +313,15 @@ fn split_url(url: &str) -> Result<(String, UrlParams), String> {
                 }
             }
             "sslsni" if matches!(value()?.as_str(), "1") => {}
+            "gssencmode" if matches!(value()?.as_str(), "disable" | "prefer") => {}
+            // Prisma's own client and pool settings (a DATABASE_URL shared with Prisma carries them);
+            // this store's pool is `database.pool`.
+            "connection_limit" | "pool_timeout" | "statement_cache_size" | "socket_timeout" => {}
+            "schema" => {
+                return Err("database.url: schema= (Prisma's search path) is not read here; name the tables with their \
+                     schema instead (a mapping with sessionTable: \"myschema.Session\", userTable: \"myschema.User\")"
+                    .into())
+            }
             "sslcert" | "sslkey" | "sslpassword" | "sslcertmode" | "sslcrl" | "sslcrldir" | "sslsni" | "ssl_min_protocol_version"
             | "ssl_max_protocol_version" | "sslcompression" | "requiressl" | "gssencmode" | "sslaccept" => {
                 return Err(format!(
@@ -579,7 +588,10 @@ mod tests {
         assert!(err("postgres://h/db?pgbouncer=yes", &[]).contains("pgbouncer must be true or false"));
         assert!(err("postgres://h/db?sslmode=%zz", &[]).contains("percent-encoding"));
         // tokio-postgres still refuses what it does not know.
-        assert!(err("postgres://h/db?connection_limit=1", &[]).contains("not a valid PostgreSQL connection string"));
+        assert!(err("postgres://h/db?bogus_option=1", &[]).contains("not a valid PostgreSQL connection string"));
+        // A Prisma URL: its pool settings are ignored, its schema= is refused with the fix.
+        assert!(source("postgres://h/db?pgbouncer=true&connection_limit=1&pool_timeout=5&sslmode=require", &[]).is_ok());
+        assert!(err("postgres://h/db?schema=auth", &[]).contains("sessionTable"));
         let s = source("postgres://u@h/db?pgbouncer=true&sslmode=require&application_name=x", &[]).unwrap();
         assert!(s.unnamed);
     }

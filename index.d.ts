@@ -150,10 +150,13 @@ export interface SessionLookup {
 }
 
 export interface SessionStoreInit {
-  /** PostgreSQL URL, SQLite file, or (with `endpoint`) the session endpoint URL. */
+  /**
+   * PostgreSQL URL (libpq `sslmode`/`sslrootcert`, `pgbouncer=true` for transaction-mode
+   * poolers), SQLite file, or (with `endpoint`) the session endpoint URL.
+   */
   url: string
   endpoint: boolean
-  /** "prisma" | "pg-adapter" (ignored when `mapping` is given). */
+  /** "prisma" | "drizzle" | "kysely" | "pg-adapter" (ignored when `mapping` is given). */
   schema?: string
   mapping?: SchemaMappingInit
   poolMax?: number

@@ -26,10 +26,18 @@ export interface SchemaMapping {
 }
 
 export interface DatabaseOptions {
-  /** `postgres://…` / `postgresql://…`, or an SQLite file (`/path/app.db`, `sqlite:./app.db`, `file:…`). */
+  /**
+   * `postgres://…` / `postgresql://…`, or an SQLite file (`/path/app.db`, `sqlite:./app.db`, `file:…`).
+   * PostgreSQL: libpq's `sslmode` (disable, prefer = default, require, verify-ca, verify-full) and
+   * `sslrootcert=<file>|system` (else PGSSLMODE/PGSSLROOTCERT), and `pgbouncer=true` behind a
+   * transaction-mode pooler (PgBouncer, Supabase's pooler, Neon's pooled endpoint).
+   */
   url: string
-  /** "prisma" (default: "Session"/"User"), "pg-adapter" ("sessions"/"users"), or a mapping. */
-  schema?: 'prisma' | 'pg-adapter' | SchemaMapping
+  /**
+   * "prisma" (default: "Session"/"User"), "kysely" (@auth/kysely-adapter: the same tables),
+   * "drizzle" (@auth/drizzle-adapter: "session"/"user"), "pg-adapter" ("sessions"/"users"), or a mapping.
+   */
+  schema?: 'prisma' | 'drizzle' | 'kysely' | 'pg-adapter' | SchemaMapping
   /** Most connections (default 4, at most 64). */
   pool?: number | { max?: number }
   /** Deadline of one lookup in ms (default 1000). */

@@ -31,10 +31,11 @@ pub struct SchemaMappingInit {
 
 #[napi(object)]
 pub struct SessionStoreInit {
-    /// PostgreSQL URL, SQLite file, or (with `endpoint`) the session endpoint URL.
+    /// PostgreSQL URL (libpq `sslmode`/`sslrootcert`, `pgbouncer=true` for transaction-mode
+    /// poolers), SQLite file, or (with `endpoint`) the session endpoint URL.
     pub url: String,
     pub endpoint: bool,
-    /// "prisma" | "pg-adapter" (ignored when `mapping` is given).
+    /// "prisma" | "drizzle" | "kysely" | "pg-adapter" (ignored when `mapping` is given).
     pub schema: Option<String>,
     pub mapping: Option<SchemaMappingInit>,
     pub pool_max: Option<u32>,

@@ -15,6 +15,7 @@ pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 pub mod time;
+pub mod tls;
 
 use crate::cookies::{self, Lookup};
 use cache::{Cached, SessionCache};

@@ -48,15 +48,30 @@ pub struct MappingInput {
 }
 
 impl Mapping {
-    /// `"prisma"`: @next-auth/prisma-adapter (`"Session"`, `"User"`).
-    /// `"pg-adapter"`: @auth/pg-adapter (`sessions`, `users`).
+    /// The adapters' own tables (each checked against the adapter's
+    /// published schema; the tests seed them from that schema):
+    /// - `"prisma"`: @next-auth/prisma-adapter / @auth/prisma-adapter
+    ///   (`"Session"`, `"User"`; `expires TIMESTAMP(3)` holding UTC);
+    /// - `"kysely"`: @auth/kysely-adapter (its `Database` interface names
+    ///   the same `"Session"`/`"User"` tables; the documented migration
+    ///   uses uuid ids and `expires timestamptz`);
+    /// - `"pg-adapter"` (or `"pg"`): @auth/pg-adapter (`sessions`, `users`;
+    ///   serial ids, `expires timestamptz`);
+    /// - `"drizzle"`: @auth/drizzle-adapter's PostgreSQL tables (`session`
+    ///   with `"sessionToken"` as primary key, `"userId"` text, `expires
+    ///   timestamp` with `mode: "date"`, which drizzle writes as UTC; `user`
+    ///   with `id`, `name`, `email`, `image` text).
+    ///
+    /// Columns are the same in all four (`sessionToken`, `userId`,
+    /// `expires`, `id`, `name`, `email`, `image`).
     pub fn preset(name: &str) -> Result<Mapping, String> {
         let (s, u) = match name {
-            "prisma" => ("Session", "User"),
+            "prisma" | "kysely" => ("Session", "User"),
             "pg-adapter" | "pg" => ("sessions", "users"),
+            "drizzle" => ("session", "user"),
             other => {
                 return Err(format!(
-                    "unknown schema preset {other:?}: use \"prisma\", \"pg-adapter\" or a table/column mapping"
+                    "unknown schema preset {other:?}: use \"prisma\", \"drizzle\", \"kysely\", \"pg-adapter\" or a table/column mapping"
                 ))
             }
         };
@@ -187,6 +202,9 @@ mod tests {
         assert!(g.sql("?1").contains("FROM \"sessions\" AS s JOIN \"users\" AS u"));
         assert!(g.sql("?1").ends_with("= ?1 LIMIT 2"));
         assert!(Mapping::preset("mongo").is_err());
+        let d = Mapping::preset("drizzle").unwrap();
+        assert!(d.sql("$1").contains("FROM \"session\" AS s JOIN \"user\" AS u ON u.\"id\" = s.\"userId\" WHERE s.\"sessionToken\" = $1"));
+        assert_eq!(Mapping::preset("kysely").unwrap(), p);
     }
 
     #[test]

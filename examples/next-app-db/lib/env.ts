@@ -6,7 +6,12 @@ if (!process.env.NEXTAUTH_SECRET) process.env.NEXTAUTH_SECRET = DEV_SECRET
 if (!process.env.NEXTAUTH_URL) process.env.NEXTAUTH_URL = `http://localhost:${process.env.PORT || 3000}`
 
 export const NEXTAUTH_SECRET: string = process.env.NEXTAUTH_SECRET
-/** @auth/pg-adapter's database (tables: db/schema.sql, `npm run db:init`). */
+/**
+ * @auth/pg-adapter's database (tables: db/schema.sql, `npm run db:init`), as the provider gives it:
+ * e.g. `postgres://app:pass@db.example.com:5432/app?sslmode=verify-full&sslrootcert=/app/ca.pem`, plus
+ * `&pgbouncer=true` behind a transaction-mode pooler. The native lookup (proxy.ts, pages) and the
+ * adapter's `pg` pool both read this one URL, TLS settings included.
+ */
 export const DATABASE_URL: string = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/next_auth_native_example'
 /** Where sendVerificationRequest appends the magic links (one JSON line each); unset: printed to the console. */
 export const MAGIC_LINK_FILE: string | undefined = process.env.MAGIC_LINK_FILE || undefined

@@ -149,10 +149,19 @@ export interface SessionStoreInit {
   cacheTtlMs?: number
   /** Session cookie base names in lookup order. */
   cookieNames: Array<string>
+  /** Redis: the adapter's `baseKeyPrefix`. */
+  keyPrefix?: string
+  /** Redis, "unstorage": the driver's `base`. */
+  base?: string
+  /** Revocation push: "auto" (default) | "on" | "off". */
+  push?: string
 }
 
 /** A short description of the store (backend, host/file; no credentials). */
 export declare function sessionStoreLabel(store: ExternalObject<SessionStore>): string
+
+/** Is the store's revocation push subscription established? (Tests, diagnostics.) */
+export declare function sessionStorePushLive(store: ExternalObject<SessionStore>): boolean
 
 /** The Location of a denial (307 to the sign-in page with callbackUrl). */
 export declare function signInLocation(policy: ExternalObject<Policy>, origin: string, basePath: string, pathname: string, search: string): string

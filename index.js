@@ -852,4 +852,5 @@ module.exports.readTokenPairs = nativeBinding.readTokenPairs
 module.exports.sessionCheck = nativeBinding.sessionCheck
 module.exports.sessionLookup = nativeBinding.sessionLookup
 module.exports.sessionStoreLabel = nativeBinding.sessionStoreLabel
+module.exports.sessionStorePushLive = nativeBinding.sessionStorePushLive
 module.exports.signInLocation = nativeBinding.signInLocation

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { createInterface } from 'node:readline'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { IS_CI, PRISMA_DDL, getPostgres, noPostgresReason, query } from './helpers/pg.mjs'
 import { redisUnavailable, startRedis } from './helpers/redis.mjs'
@@ -162,6 +163,37 @@ describe('revocation push across two processes: Redis keyspace notifications', {
       assert.ok(x !== null, 'denied once the TTL is over')
       assert.ok(x > 300 && x < ttl + 500, `denied after ${x} ms; expected only after the cache entry ended (TTL ${ttl})`)
     }
+  })
+})
+
+describe('revocation push: a Redis without keyspace notifications', { timeout: 60_000 }, () => {
+  let r = null
+  const skip = redisUnavailable()
+  before(async () => {
+    if (skip) return
+    r = await startRedis({ notify: '' })
+    await r.cmd('SET', 'user:u1', JSON.stringify({ id: 'u1', name: 'N', email: null, image: null }))
+  })
+  after(async () => {
+    await r?.destroy()
+  })
+
+  test('push is not live, one line says why, lookups still work (TTL bound)', async (t) => {
+    if (skip) return skipOrFail(t, skip)
+    const { verifySession, _internal } = createRequire(import.meta.url)('../lib/session.js')
+    const lines = []
+    const logger = { error: (...a) => lines.push(a.join(' ')) }
+    const params = (tok) => ({ req: { headers: { cookie: `next-auth.session-token=${tok}` } }, cacheTtlMs: 5000, logger, database: { url: r.url() } })
+    const toks = [randomUUID(), randomUUID(), randomUUID()]
+    for (const tok of toks) {
+      await r.cmd('SET', `user:session:${tok}`, JSON.stringify({ sessionToken: tok, userId: 'u1', expires: new Date(Date.now() + HOUR) }))
+    }
+    assert.ok(await verifySession(params(toks[0])))
+    await new Promise((res) => setTimeout(res, 700))
+    assert.ok(await verifySession(params(toks[1])))
+    assert.ok(await verifySession(params(toks[2])))
+    assert.equal(_internal.pushLive(params(toks[0])), false)
+    assert.equal(lines.filter((l) => /notify-keyspace-events/.test(l)).length, 1, lines.join('\n'))
   })
 })
 

@@ -87,15 +87,26 @@ export async function startMariaDB({ tls = false, certName = { cn: 'localhost', 
     ...(certs ? [`--ssl-ca=${certs.ca}`, `--ssl-cert=${certs.cert}`, `--ssl-key=${certs.key}`] : []),
   ]
   let child = null
-  const sql = async (text, db) => {
-    const a = ['--no-defaults', '-uroot', `--socket=${socket}`, '--batch', '--skip-column-names', ...(db ? [db] : []), '-e', text]
-    try {
-      const { stdout } = await execFileP(which('mariadb'), a, { timeout: 30_000 })
-      return stdout
-    } catch (e) {
-      throw new Error(`mariadb: ${e.stderr || e.message}`)
-    }
-  }
+  // SQL goes in on stdin (no argv size limit).
+  const sql = (text, db) => new Promise((resolve, reject) => {
+    const a = ['--no-defaults', '-uroot', `--socket=${socket}`, '--batch', '--skip-column-names', ...(db ? [db] : [])]
+    const c = spawn(which('mariadb'), a, { stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    const t = setTimeout(() => c.kill('SIGKILL'), 30_000)
+    c.stdout.on('data', (d) => (out += d))
+    c.stderr.on('data', (d) => (err += d))
+    c.on('error', (e) => {
+      clearTimeout(t)
+      reject(new Error(`mariadb: ${e.message}`))
+    })
+    c.on('close', (code) => {
+      clearTimeout(t)
+      if (code === 0) resolve(out)
+      else reject(new Error(`mariadb: ${err || `exit ${code}`}`))
+    })
+    c.stdin.end(text)
+  })
   const server = {
     port,
     dir,

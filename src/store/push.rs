@@ -132,7 +132,24 @@ async fn run_redis(
         Ok(Err(e)) => return Err(format!("PSUBSCRIBE: {:?}", super::redis::redis_error(&e))),
         Ok(Ok(())) => {}
     }
-    subscribed(cache, shared);
+    match keyspace_events(client).await {
+        Some(flags) if !keyspace_enabled(&flags) => {
+            // Subscribed, but the server will not send anything: say so once, and
+            // keep the subscription (the setting may be turned on at run time).
+            shared.log(format!(
+                "[next-auth-native][warn][SESSION_STORE] Redis: notify-keyspace-events is {flags:?}, so revocation push is \
+                 inactive and a session deleted elsewhere is denied here within the cache TTL. Enable it with \
+                 CONFIG SET notify-keyspace-events K$gx (or KA), or set database.push: false"
+            ));
+            if let Some(c) = cache.upgrade() {
+                let guard = c.lock();
+                if let Ok(mut g) = guard {
+                    g.clear();
+                }
+            }
+        }
+        _ => subscribed(cache, shared),
+    }
     let mut stream = ps.on_message();
     loop {
         // Wake up now and then to notice a dropped store.
@@ -156,6 +173,22 @@ async fn run_redis(
             g.evict(token);
         }
     }
+}
+
+/// The server's `notify-keyspace-events`, or `None` when CONFIG is not allowed (managed hosts).
+async fn keyspace_events(client: &redis::Client) -> Option<String> {
+    let fut = async {
+        let mut c = client.get_multiplexed_async_connection().await.ok()?;
+        let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("notify-keyspace-events").query_async(&mut c).await.ok()?;
+        v.into_iter().nth(1)
+    };
+    tokio::time::timeout(Duration::from_secs(3), fut).await.ok().flatten()
+}
+
+/// Do these flags deliver keyspace events for DEL, SET and expiry?
+pub fn keyspace_enabled(flags: &str) -> bool {
+    let has = |c: char| flags.contains(c);
+    has('K') && (has('A') || (has('g') && has('$') && has('x')))
 }
 
 async fn run_pg(url: &str, cache: &Weak<Mutex<SessionCache>>, shared: &PushShared) -> Result<(), String> {
@@ -261,5 +294,7 @@ mod tests {
         assert_eq!(hex32("abc"), None);
         assert_eq!(hex32(&"zz".repeat(32)), None);
         assert!(pg_trigger_sql("Session", "sessionToken").contains("ON \"Session\""));
+        assert!(keyspace_enabled("K$gx") && keyspace_enabled("KA") && keyspace_enabled("AKE"));
+        assert!(!keyspace_enabled("") && !keyspace_enabled("Ex$g") && !keyspace_enabled("K$g"));
     }
 }

@@ -16,19 +16,13 @@ export declare class ExternalObject<T> {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** The identity MAC key for the app's secrets, or null when none is non-empty. */
-export declare function compileIdentityKey(secrets: Array<SecretInput>): ExternalObject<IdentityKey> | null
-
 /**
  * Derives a next-auth v4 key (session key for salt "", check-cookie keys
  * otherwise) once, for `encodeWithKey`/`decodeWithKey`.
  */
 export declare function compileKey(secret: SecretInput, salt: string): ExternalObject<V4Key>
 
-/**
- * Compiles a middleware path policy once per options object; a bad
- * `publicPaths`/`protectedPaths` entry throws an error that shows the fix.
- */
+/** Compiles a middleware path policy once per options object. */
 export declare function compilePolicy(init: PolicyInit): ExternalObject<Policy>
 
 /** Compiles a reader: cookie names, rules and derived keys, once per configuration. */
@@ -45,12 +39,6 @@ export declare function decodeWithKey(key: ExternalObject<V4Key>, token: string)
 
 /** next-auth v4 `encode` of a prepared claims JSON text (iat/exp/jti already set). */
 export declare function encodeWithKey(key: ExternalObject<V4Key>, claimsJson: string): string
-
-/**
- * The request header of each `forwardIdentity` claim; throws (with the fix)
- * for names that cannot be forwarded.
- */
-export declare function identityHeaderNames(claims: Array<string>): Array<string>
 
 export interface JwsOptions {
   /** e.g. ["HS256"] or ["RS256", "PS256"]; one key type. */
@@ -150,13 +138,10 @@ export interface SessionLookup {
 }
 
 export interface SessionStoreInit {
-  /**
-   * PostgreSQL URL (libpq `sslmode`/`sslrootcert`, `pgbouncer=true` for transaction-mode
-   * poolers), SQLite file, or (with `endpoint`) the session endpoint URL.
-   */
+  /** PostgreSQL URL, SQLite file, or (with `endpoint`) the session endpoint URL. */
   url: string
   endpoint: boolean
-  /** "prisma" | "drizzle" | "kysely" | "pg-adapter" (ignored when `mapping` is given). */
+  /** "prisma" | "pg-adapter" (ignored when `mapping` is given). */
   schema?: string
   mapping?: SchemaMappingInit
   poolMax?: number
@@ -164,19 +149,19 @@ export interface SessionStoreInit {
   cacheTtlMs?: number
   /** Session cookie base names in lookup order. */
   cookieNames: Array<string>
+  /** Redis: the adapter's `baseKeyPrefix`. */
+  keyPrefix?: string
+  /** Redis, "unstorage": the driver's `base`. */
+  base?: string
+  /** Revocation push: "auto" (default) | "on" | "off". */
+  push?: string
 }
 
 /** A short description of the store (backend, host/file; no credentials). */
 export declare function sessionStoreLabel(store: ExternalObject<SessionStore>): string
 
-/** The `x-auth-mac` value for the forwarded claims and their header values. */
-export declare function signIdentity(key: ExternalObject<IdentityKey>, claims: Array<string>, values: Array<string>): string
+/** Is the store's revocation push subscription established? (Tests, diagnostics.) */
+export declare function sessionStorePushLive(store: ExternalObject<SessionStore>): boolean
 
 /** The Location of a denial (307 to the sign-in page with callbackUrl). */
 export declare function signInLocation(policy: ExternalObject<Policy>, origin: string, basePath: string, pathname: string, search: string): string
-
-/**
- * Verifies an `x-auth-mac` value against the request's `x-auth-*` headers
- * (lower-case names): `[claim, value, claim, value, ...]`, or null.
- */
-export declare function verifyIdentity(key: ExternalObject<IdentityKey>, mac: string, names: Array<string>, values: Array<string>): Array<string> | null

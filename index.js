@@ -835,7 +835,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.compileIdentityKey = nativeBinding.compileIdentityKey
 module.exports.compileKey = nativeBinding.compileKey
 module.exports.compilePolicy = nativeBinding.compilePolicy
 module.exports.compileReader = nativeBinding.compileReader
@@ -843,7 +842,6 @@ module.exports.compileSessionStore = nativeBinding.compileSessionStore
 module.exports.configErrorLocation = nativeBinding.configErrorLocation
 module.exports.decodeWithKey = nativeBinding.decodeWithKey
 module.exports.encodeWithKey = nativeBinding.encodeWithKey
-module.exports.identityHeaderNames = nativeBinding.identityHeaderNames
 module.exports.middlewareRoute = nativeBinding.middlewareRoute
 module.exports.parseNextauthUrl = nativeBinding.parseNextauthUrl
 module.exports.readBearer = nativeBinding.readBearer
@@ -854,6 +852,5 @@ module.exports.readTokenPairs = nativeBinding.readTokenPairs
 module.exports.sessionCheck = nativeBinding.sessionCheck
 module.exports.sessionLookup = nativeBinding.sessionLookup
 module.exports.sessionStoreLabel = nativeBinding.sessionStoreLabel
-module.exports.signIdentity = nativeBinding.signIdentity
+module.exports.sessionStorePushLive = nativeBinding.sessionStorePushLive
 module.exports.signInLocation = nativeBinding.signInLocation
-module.exports.verifyIdentity = nativeBinding.verifyIdentity

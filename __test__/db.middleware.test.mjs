@@ -111,7 +111,7 @@ describe('withAuth with database sessions (SQLite)', () => {
     const orig = console.error
     console.error = (...a) => errors.push(a.join(' '))
     try {
-      const bad = { session: { strategy: 'database', database: { url: 'mysql://nope/x' } } }
+      const bad = { session: { strategy: 'database', database: { url: 'mongodb://nope/x' } } }
       for (let i = 0; i < 3; i++) assert.equal((await run(bad, '/dashboard', VALID)).status, 307)
       const noUrl = { session: { strategy: 'database' } }
       assert.equal((await run(noUrl, '/dashboard', VALID)).status, 307)

@@ -247,7 +247,7 @@ describe('database sessions: PostgreSQL, both presets', { timeout: 5 * 60_000 },
       await assert.rejects(verify(TOK.valid, { ...schema, sessionTable: bad }), /invalid session store configuration/)
     }
     await assert.rejects(verify(TOK.valid, 'mongodb'), /unknown schema preset/)
-    await assert.rejects(verifySession({ req: req(TOK.valid), strategy: 'database', database: { url: 'mysql://x/y' } }), /unsupported scheme/)
+    await assert.rejects(verifySession({ req: req(TOK.valid), strategy: 'database', database: { url: 'mongodb://x/y' } }), /unsupported scheme/)
     // TLS settings are checked when the options are given (db.tls.test.mjs covers TLS itself).
     await assert.rejects(verifySession({ req: req(TOK.valid), strategy: 'database', database: { url: `${url}?sslmode=verify_full` } }), /sslmode/)
   })

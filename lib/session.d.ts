@@ -27,17 +27,28 @@ export interface SchemaMapping {
 
 export interface DatabaseOptions {
   /**
-   * `postgres://…` / `postgresql://…`, or an SQLite file (`/path/app.db`, `sqlite:./app.db`, `file:…`).
+   * `postgres://…` / `postgresql://…`, `mysql://…` (MySQL/MariaDB; `?ssl-mode=…&ssl-ca=…`),
+   * `redis://…` / `rediss://…` (TLS; `?ssl-ca=…`), or an SQLite file (`/path/app.db`, `sqlite:./app.db`, `file:…`).
    * PostgreSQL: libpq's `sslmode` (disable, prefer = default, require, verify-ca, verify-full) and
    * `sslrootcert=<file>|system` (else PGSSLMODE/PGSSLROOTCERT), and `pgbouncer=true` behind a
    * transaction-mode pooler (PgBouncer, Supabase's pooler, Neon's pooled endpoint).
    */
   url: string
   /**
-   * "prisma" (default: "Session"/"User"), "kysely" (@auth/kysely-adapter: the same tables),
+   * SQL: "prisma" (default: "Session"/"User"), "kysely" (@auth/kysely-adapter: the same tables),
    * "drizzle" (@auth/drizzle-adapter: "session"/"user"), "pg-adapter" ("sessions"/"users"), or a mapping.
+   * Redis: "upstash-redis" (default) or "unstorage".
    */
-  schema?: 'prisma' | 'drizzle' | 'kysely' | 'pg-adapter' | SchemaMapping
+  schema?: 'prisma' | 'drizzle' | 'kysely' | 'pg-adapter' | 'upstash-redis' | 'unstorage' | SchemaMapping
+  /** Redis: the adapter's `baseKeyPrefix` (default ""). */
+  keyPrefix?: string
+  /** Redis, "unstorage": the Redis driver's `base` (default ""). */
+  base?: string
+  /**
+   * Revocation push (docs/scaling.md): "auto" (default; Redis keyspace notifications when the server sends them),
+   * true (also PostgreSQL LISTEN/NOTIFY, with the README's trigger), false (never; the bound is the cache TTL).
+   */
+  push?: boolean | 'auto'
   /** Most connections (default 4, at most 64). */
   pool?: number | { max?: number }
   /** Deadline of one lookup in ms (default 1000). */

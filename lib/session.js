@@ -72,9 +72,10 @@ function storeInit(params, names) {
   }
   const db = params.database
   if (!db || typeof db !== 'object') throw new TypeError('strategy "database" needs `database: { url }` or `sessionEndpoint`')
-  if (typeof db.url !== 'string' || !db.url) throw new TypeError('database.url must be a PostgreSQL URL or an SQLite file path')
-  const schema = db.schema ?? 'prisma'
+  if (typeof db.url !== 'string' || !db.url) throw new TypeError('database.url must be a postgres://, mysql:// or redis(s):// URL, or an SQLite file path')
+  const schema = db.schema ?? (/^rediss?:\/\//.test(db.url) ? 'upstash-redis' : 'prisma')
   const pool = typeof db.pool === 'object' && db.pool !== null ? db.pool.max : db.pool
+  const push = db.push === undefined || db.push === null ? undefined : db.push === true ? 'on' : db.push === false ? 'off' : String(db.push)
   return {
     url: db.url,
     endpoint: false,
@@ -84,6 +85,10 @@ function storeInit(params, names) {
     timeoutMs: num(db.timeoutMs ?? params.timeoutMs, 'timeoutMs'),
     cacheTtlMs: ttl,
     cookieNames: names,
+    // Redis stores (issue 11): the adapter's baseKeyPrefix, unstorage's driver base; revocation push.
+    keyPrefix: db.keyPrefix === undefined || db.keyPrefix === null ? undefined : String(db.keyPrefix),
+    base: db.base === undefined || db.base === null ? undefined : String(db.base),
+    push,
   }
 }
 
@@ -94,7 +99,7 @@ function snapshot(o) {
   if (o instanceof URL) return `u${o.href}`
   const schema = typeof o.schema === 'object' && o.schema !== null ? JSON.stringify(o.schema) : o.schema
   const pool = typeof o.pool === 'object' && o.pool !== null ? o.pool.max : o.pool
-  return `o${o.url}\u0000${schema}\u0000${pool}\u0000${o.timeoutMs}`
+  return `o${o.url}\u0000${schema}\u0000${pool}\u0000${o.timeoutMs}\u0000${o.keyPrefix}\u0000${o.base}\u0000${o.push}`
 }
 
 function storeFor(params) {
@@ -202,6 +207,7 @@ async function verifySession(params) {
 module.exports = { verifySession, sessionFromToken }
 module.exports.default = verifySession
 Object.defineProperty(module.exports, '_internal', {
-  value: { storeFor, cookieHeaderOf, storeInit, cookieNames, label: (params) => native.sessionStoreLabel(storeFor(params)) },
+  value: { storeFor, cookieHeaderOf, storeInit, cookieNames, label: (params) => native.sessionStoreLabel(storeFor(params)),
+    pushLive: (params) => native.sessionStorePushLive(storeFor(params)) },
   enumerable: false,
 })

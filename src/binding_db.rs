@@ -43,6 +43,12 @@ pub struct SessionStoreInit {
     pub cache_ttl_ms: Option<u32>,
     /// Session cookie base names in lookup order.
     pub cookie_names: Vec<String>,
+    /// Redis: the adapter's `baseKeyPrefix`.
+    pub key_prefix: Option<String>,
+    /// Redis, "unstorage": the driver's `base`.
+    pub base: Option<String>,
+    /// Revocation push: "auto" (default) | "on" | "off".
+    pub push: Option<String>,
 }
 
 #[napi(object)]
@@ -56,7 +62,30 @@ pub struct SessionLookup {
 /// Builds a session store. Throws on an invalid configuration.
 #[napi(catch_unwind)]
 pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<SessionStore>>> {
+    let bad = |e: String| Error::new(Status::InvalidArg, e);
+    let is_redis = !init.endpoint && store::redis::is_redis_url(&init.url);
+    let push = match init.push.as_deref() {
+        None | Some("auto") => store::PushMode::Auto,
+        Some("on") => store::PushMode::On,
+        Some("off") => store::PushMode::Off,
+        Some(other) => return Err(bad(format!("database.push must be true, false or \"auto\", not {other:?}"))),
+    };
+    let opts = store::StoreOptions {
+        redis_preset: if is_redis { Some(init.schema.clone().unwrap_or_else(|| "upstash-redis".into())) } else { None },
+        key_prefix: init.key_prefix.unwrap_or_default(),
+        base: init.base.unwrap_or_default(),
+        push,
+    };
+    if is_redis && init.mapping.is_some() {
+        return Err(bad("a table/column mapping does not apply to Redis: use schema \"upstash-redis\" or \"unstorage\" \
+             (with keyPrefix = the adapter's baseKeyPrefix)"
+            .into()));
+    }
+    if !is_redis && (!opts.key_prefix.is_empty() || !opts.base.is_empty()) {
+        return Err(bad("database.keyPrefix / database.base apply to Redis stores only".into()));
+    }
     let mapping = match init.mapping {
+        _ if is_redis => Mapping::preset("prisma"),
         Some(m) => Mapping::custom(MappingInput {
             session_table: m.session_table,
             user_table: m.user_table,
@@ -73,7 +102,7 @@ pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<Sess
     }
     .map_err(|e| Error::new(Status::InvalidArg, e))?;
     let ms = |v: Option<u32>, d: Duration| v.map_or(d, |v| Duration::from_millis(u64::from(v)));
-    let store = SessionStore::new(StoreConfig {
+    let store = SessionStore::with_options(StoreConfig {
         url: init.url,
         endpoint: init.endpoint,
         mapping,
@@ -81,7 +110,7 @@ pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<Sess
         timeout: ms(init.timeout_ms, store::DEFAULT_TIMEOUT),
         cache_ttl: ms(init.cache_ttl_ms, store::DEFAULT_CACHE_TTL),
         cookie_names: init.cookie_names,
-    })
+    }, opts)
     .map_err(|e| Error::new(Status::InvalidArg, e))?;
     Ok(External::new(Arc::new(store)))
 }
@@ -113,6 +142,12 @@ pub fn session_lookup<'env>(
         });
         Ok(SessionLookup { session: verdict.session, log: verdict.log })
     })
+}
+
+/// Is the store's revocation push subscription established? (Tests, diagnostics.)
+#[napi(catch_unwind)]
+pub fn session_store_push_live(store: &External<Arc<SessionStore>>) -> bool {
+    store.push_live()
 }
 
 /// A short description of the store (backend, host/file; no credentials).

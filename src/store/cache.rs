@@ -61,6 +61,15 @@ impl<V> Bounded<V> {
         }
     }
 
+    fn retain_keys(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.map.retain(|k, _| keep(k));
+    }
+
+    fn clear(&mut self) {
+        self.map.clear();
+        self.order.clear();
+    }
+
     #[cfg(test)]
     fn sizes(&self) -> (usize, usize) {
         (self.map.len(), self.order.len())
@@ -87,12 +96,14 @@ pub struct SessionCache {
     ttl: Duration,
     pos: Bounded<Positive>,
     neg: Bounded<Instant>,
+    /// Counts push evictions, so a lookup that raced one can tell.
+    epoch: u64,
 }
 
 impl SessionCache {
     /// `ttl` is capped at [`MAX_TTL`]; zero disables the cache.
     pub fn new(ttl: Duration) -> Self {
-        SessionCache { ttl: ttl.min(MAX_TTL), pos: Bounded::new(POSITIVE_CAPACITY), neg: Bounded::new(NEGATIVE_CAPACITY) }
+        SessionCache { ttl: ttl.min(MAX_TTL), pos: Bounded::new(POSITIVE_CAPACITY), neg: Bounded::new(NEGATIVE_CAPACITY), epoch: 0 }
     }
 
     pub fn enabled(&self) -> bool {
@@ -128,6 +139,38 @@ impl SessionCache {
         }
         self.pos.remove(token);
         self.neg.insert(token, now + self.ttl);
+    }
+}
+
+// Push revocation (issue 11, src/store/push.rs): evictions by token, by the
+// SHA-256 of a token (PostgreSQL notifications never carry the token itself),
+// and all at once (after the subscription was lost and re-established).
+impl SessionCache {
+    /// Forgets everything known about `token` (positive and negative).
+    pub fn evict(&mut self, token: &str) {
+        self.epoch += 1;
+        self.pos.remove(token);
+        self.neg.remove(token);
+    }
+
+    /// Forgets the tokens whose SHA-256 is `hash`.
+    pub fn evict_sha256(&mut self, hash: &[u8; 32]) {
+        use sha2::{Digest, Sha256};
+        self.epoch += 1;
+        let hit = |k: &str| Sha256::digest(k.as_bytes()).as_slice() == hash;
+        self.pos.retain_keys(|k| !hit(k));
+        self.neg.retain_keys(|k| !hit(k));
+    }
+
+    /// Changes whenever push evicted something.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    pub fn clear(&mut self) {
+        self.epoch += 1;
+        self.pos.clear();
+        self.neg.clear();
     }
 }
 
@@ -183,5 +226,31 @@ mod tests {
         let last = format!("t{}", 3 * POSITIVE_CAPACITY - 1);
         assert_eq!(c.get(&last, t0, 0), Cached::Hit("{}".into()));
         assert_eq!(c.get("t0", t0, 0), Cached::Miss);
+    }
+
+    #[test]
+    fn push_evictions() {
+        use sha2::{Digest, Sha256};
+        let mut c = SessionCache::new(Duration::from_secs(5));
+        let t0 = Instant::now();
+        c.put_session("a", "{}", i64::MAX, t0);
+        c.put_session("b", "{}", i64::MAX, t0);
+        c.put_none("n", t0);
+        c.evict("a");
+        c.evict("n");
+        assert_eq!(c.get("a", t0, 0), Cached::Miss);
+        assert_eq!(c.get("n", t0, 0), Cached::Miss);
+        assert_eq!(c.get("b", t0, 0), Cached::Hit("{}".into()));
+        let h: [u8; 32] = Sha256::digest(b"b").into();
+        c.evict_sha256(&[0; 32]);
+        assert_eq!(c.get("b", t0, 0), Cached::Hit("{}".into()));
+        c.evict_sha256(&h);
+        assert_eq!(c.get("b", t0, 0), Cached::Miss);
+        c.put_session("x", "{}", i64::MAX, t0);
+        c.clear();
+        assert_eq!(c.get("x", t0, 0), Cached::Miss);
+        // re-inserting after evictions stays bounded and works
+        c.put_session("x", "{}", i64::MAX, t0);
+        assert_eq!(c.get("x", t0, 0), Cached::Hit("{}".into()));
     }
 }

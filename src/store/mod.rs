@@ -11,7 +11,10 @@
 
 pub mod cache;
 pub mod http;
+pub mod mysql;
 pub mod postgres;
+pub mod push;
+pub mod redis;
 pub mod schema;
 pub mod sqlite;
 pub mod time;
@@ -21,7 +24,7 @@ use crate::cookies::{self, Lookup};
 use cache::{Cached, SessionCache};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Longest session token looked up (security.md SS-1; next-auth's own are 36
@@ -101,6 +104,31 @@ pub enum Source {
     Postgres(postgres::PgSource),
     Sqlite(sqlite::SqliteSource),
     Http(http::HttpSource),
+    Mysql(mysql::MysqlSource),
+    Redis(redis::RedisSource),
+}
+
+/// Revocation push (push.rs): `Auto` subscribes where that needs nothing
+/// from the user (Redis keyspace notifications), `On` also listens on
+/// PostgreSQL (for the opt-in trigger), `Off` never subscribes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PushMode {
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+/// Options of the MySQL and Redis stores and of push (issue 11).
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// The Redis layout preset ("upstash-redis" | "unstorage").
+    pub redis_preset: Option<String>,
+    /// The adapter's `baseKeyPrefix`.
+    pub key_prefix: String,
+    /// unstorage's driver `base`.
+    pub base: String,
+    pub push: PushMode,
 }
 
 /// The configuration of a store (built by the binding from JS options).
@@ -138,12 +166,19 @@ pub struct SessionStore {
     label: String,
     timeout: Duration,
     cookie_names: Vec<String>,
-    cache: Mutex<SessionCache>,
+    cache: Arc<Mutex<SessionCache>>,
     incidents: Incidents,
+    /// The push subscriber, started by the first lookup (on the runtime).
+    push: Mutex<Option<push::PushSource>>,
+    push_shared: Option<Arc<push::PushShared>>,
 }
 
 impl SessionStore {
     pub fn new(cfg: StoreConfig) -> Result<SessionStore, String> {
+        SessionStore::with_options(cfg, StoreOptions::default())
+    }
+
+    pub fn with_options(cfg: StoreConfig, opts: StoreOptions) -> Result<SessionStore, String> {
         let timeout = cfg.timeout.clamp(Duration::from_millis(1), MAX_TIMEOUT);
         let pool = cfg.pool_max.clamp(1, MAX_POOL);
         if cfg.cookie_names.is_empty() || cfg.cookie_names.len() > cookies::MAX_FAMILIES {
@@ -156,23 +191,60 @@ impl SessionStore {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let (s, l) = postgres::PgSource::new(url, cfg.mapping.sql("$1"), cfg.mapping.int_unit, pool, timeout)?;
             (Source::Postgres(s), l)
+        } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            let url = url.strip_prefix("mariadb://").map_or_else(|| url.to_owned(), |r| format!("mysql://{r}"));
+            let (s, l) = mysql::MysqlSource::new(&url, cfg.mapping.sql_mysql(), cfg.mapping.int_unit, pool, timeout)?;
+            (Source::Mysql(s), l)
+        } else if redis::is_redis_url(url) {
+            let preset = opts.redis_preset.as_deref().unwrap_or("upstash-redis");
+            let layout = redis::Layout::new(preset, &opts.key_prefix, &opts.base)?;
+            let (s, l) = redis::RedisSource::new(url, layout, timeout)?;
+            (Source::Redis(s), l)
         } else if url.contains("://") && !url.starts_with("sqlite://") {
             return Err(format!(
-                "database.url: unsupported scheme in {:?} (PostgreSQL postgres://…, or an SQLite file path)",
+                "database.url: unsupported scheme in {:?} (postgres://…, mysql://…, redis://…/rediss://…, or an SQLite file path)",
                 url.split("://").next().unwrap_or("")
             ));
         } else {
             let (s, l) = sqlite::SqliteSource::new(url, cfg.mapping.sql("?1"), cfg.mapping.int_unit, pool)?;
             (Source::Sqlite(s), l)
         };
+        let push_source = match (&source, opts.push) {
+            (_, PushMode::Off) => None,
+            _ if cfg.cache_ttl.is_zero() => None, // nothing cached, nothing to evict
+            (Source::Redis(r), _) => Some(push::PushSource::Redis {
+                client: r.client().clone(),
+                db: r.client().get_connection_info().redis.db,
+                layout: r.layout().clone(),
+            }),
+            (Source::Postgres(_), PushMode::On) => Some(push::PushSource::Postgres { url: url.to_owned() }),
+            (_, PushMode::On) => {
+                return Err("database.push: revocation push needs Redis (keyspace notifications) or PostgreSQL (LISTEN/NOTIFY)".into())
+            }
+            _ => None,
+        };
         Ok(SessionStore {
             source,
             label,
             timeout,
             cookie_names: cfg.cookie_names,
-            cache: Mutex::new(SessionCache::new(cfg.cache_ttl)),
+            cache: Arc::new(Mutex::new(SessionCache::new(cfg.cache_ttl))),
             incidents: Incidents::default(),
+            push_shared: push_source.as_ref().map(|_| push::PushShared::new()),
+            push: Mutex::new(push_source),
         })
+    }
+
+    /// Starts the push subscriber once, from within the runtime.
+    fn start_push(&self) {
+        let Some(shared) = &self.push_shared else { return };
+        let Some(src) = self.push.lock().ok().and_then(|mut p| p.take()) else { return };
+        push::spawn(src, self.label.clone(), Arc::downgrade(&self.cache), Arc::clone(shared));
+    }
+
+    /// Is the revocation push subscription established?
+    pub fn push_live(&self) -> bool {
+        self.push_shared.as_ref().is_some_and(|s| s.live.load(Ordering::Acquire))
     }
 
     pub fn label(&self) -> &str {
@@ -217,6 +289,7 @@ impl SessionStore {
 
     /// The asynchronous half: the cache, then the source, within the deadline.
     pub async fn lookup(&self, cookie_header: &str) -> Verdict {
+        self.start_push();
         let Some((family, token)) = self.token(cookie_header) else {
             return Verdict::default();
         };
@@ -226,11 +299,14 @@ impl SessionStore {
             Check::Miss => {}
         }
         let deadline = tokio::time::Instant::now() + self.timeout;
+        let epoch = self.cache.lock().map(|c| c.epoch()).unwrap_or(0);
         let found = {
             let fut = async {
                 match &self.source {
                     Source::Postgres(s) => s.find(&token, deadline).await,
                     Source::Sqlite(s) => s.find(&token, deadline).await,
+                    Source::Mysql(s) => s.find(&token, deadline).await,
+                    Source::Redis(s) => s.find(&token, deadline).await,
                     Source::Http(s) => {
                         let name = self.cookie_names.get(family).map_or("", String::as_str);
                         s.find(name, &token, deadline).await
@@ -243,7 +319,18 @@ impl SessionStore {
                 Err(_) => Err(LookupError::Timeout),
             }
         };
-        self.settle(&token, found, time::now_ms())
+        let mut v = self.settle(&token, found, time::now_ms());
+        // A push eviction arrived while we were reading: what we read may
+        // predate it, so do not keep it.
+        if let Ok(mut c) = self.cache.lock() {
+            if c.epoch() != epoch {
+                c.evict(&token);
+            }
+        }
+        if v.log.is_none() {
+            v.log = self.push_shared.as_ref().and_then(|s| s.take_log());
+        }
+        v
     }
 
     /// Turns a source's answer into a verdict, updating cache and incidents.
@@ -255,7 +342,10 @@ impl SessionStore {
                 return Verdict { session: None, log: self.incidents.failure(&self.label, &e.describe(self.timeout)) };
             }
         };
-        self.incidents.success();
+        // A data problem (below) continues an incident; anything else ends it.
+        if !matches!(&candidate, Some(Candidate::Row { expires_ms, .. }) if !expires_ms.is_some_and(time::plausible)) {
+            self.incidents.success();
+        }
         let (expires_ms, json) = match candidate {
             None => {
                 self.put_none(token);

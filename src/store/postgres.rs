@@ -89,6 +89,44 @@ impl<'a> FromSql<'a> for PgExpires {
     }
 }
 
+/// What a connection to one PostgreSQL URL needs: tokio-postgres' settings
+/// and the TLS connector, with libpq's `sslmode`/`sslrootcert` rules (and the
+/// `PGSSLMODE`/`PGSSLROOTCERT` fallbacks) applied. The lookup pool and the
+/// revocation listener (`push.rs`) both connect through this, so a URL means
+/// the same server and the same TLS checks for both.
+pub struct Connection {
+    pub cfg: tokio_postgres::Config,
+    pub tls: PgTls,
+    /// `pgbouncer=true`: a transaction-mode pooler sits in front.
+    pub pgbouncer: bool,
+}
+
+impl Connection {
+    pub fn from_url(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Connection, String> {
+        let (rest, params) = split_url(url)?;
+        let mut cfg: tokio_postgres::Config =
+            rest.parse().map_err(|e| format!("database.url is not a valid PostgreSQL connection string ({e})"))?;
+        let plan = TlsPlan::resolve(params.sslmode.as_deref(), params.sslrootcert.as_deref(), env, home_root_cert().as_deref())?;
+        if cfg.get_hosts().is_empty() {
+            cfg.host("localhost");
+        }
+        cfg.ssl_mode(plan.ssl_mode());
+        let tls = match plan.mode {
+            TlsMode::Disable => PgTls { config: None },
+            _ => {
+                let mut config = tls::client_config(plan.verify(), &plan.roots).map_err(|e| format!("database.url: {e}"))?;
+                if cfg.get_ssl_negotiation() == SslNegotiation::Direct {
+                    let mut c = (*config).clone();
+                    c.alpn_protocols = vec![b"postgresql".to_vec()];
+                    config = Arc::new(c);
+                }
+                PgTls { config: Some(config) }
+            }
+        };
+        Ok(Connection { cfg, tls, pgbouncer: params.pgbouncer })
+    }
+}
+
 impl PgSource {
     /// Parses the URL and sets up the pool; connects lazily. TLS settings
     /// (and root certificates) are read and checked here, so a mistake is
@@ -105,14 +143,8 @@ impl PgSource {
         timeout: Duration,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(PgSource, String), String> {
-        let (rest, params) = split_url(url)?;
-        let mut cfg: tokio_postgres::Config =
-            rest.parse().map_err(|e| format!("database.url is not a valid PostgreSQL connection string ({e})"))?;
-        let plan = TlsPlan::resolve(params.sslmode.as_deref(), params.sslrootcert.as_deref(), env, home_root_cert().as_deref())?;
-        if cfg.get_hosts().is_empty() {
-            cfg.host("localhost");
-        }
-        if !params.pgbouncer {
+        let Connection { mut cfg, tls, pgbouncer } = Connection::from_url(url, env)?;
+        if !pgbouncer {
             let ms = timeout.as_millis().max(1);
             let mut options = cfg.get_options().unwrap_or("").to_owned();
             options.push_str(&format!(" -c statement_timeout={ms} -c default_transaction_read_only=on"));
@@ -121,19 +153,6 @@ impl PgSource {
         if cfg.get_application_name().is_none() {
             cfg.application_name("next-auth-native");
         }
-        cfg.ssl_mode(plan.ssl_mode());
-        let tls = match plan.mode {
-            TlsMode::Disable => PgTls { config: None },
-            _ => {
-                let mut config = tls::client_config(plan.verify(), &plan.roots).map_err(|e| format!("database.url: {e}"))?;
-                if cfg.get_ssl_negotiation() == SslNegotiation::Direct {
-                    let mut c = (*config).clone();
-                    c.alpn_protocols = vec![b"postgresql".to_vec()];
-                    config = Arc::new(c);
-                }
-                PgTls { config: Some(config) }
-            }
-        };
         cfg.connect_timeout(timeout);
         cfg.keepalives(true);
         let label = label(&cfg);
@@ -146,7 +165,7 @@ impl PgSource {
             .recycle_timeout(Some(timeout))
             .build()
             .map_err(|e| format!("cannot build the PostgreSQL pool: {e}"))?;
-        Ok((PgSource { pool, sql, int_unit, tls, unnamed: params.pgbouncer }, label))
+        Ok((PgSource { pool, sql, int_unit, tls, unnamed: pgbouncer }, label))
     }
 
     pub async fn find(&self, token: &str, deadline: Instant) -> Result<Option<Candidate>, LookupError> {

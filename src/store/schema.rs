@@ -63,7 +63,8 @@ impl Mapping {
     ///   with `id`, `name`, `email`, `image` text).
     ///
     /// Columns are the same in all four (`sessionToken`, `userId`,
-    /// `expires`, `id`, `name`, `email`, `image`).
+    /// `expires`, `id`, `name`, `email`, `image`), and each name means the
+    /// same tables on PostgreSQL, MySQL/MariaDB and SQLite.
     pub fn preset(name: &str) -> Result<Mapping, String> {
         let (s, u) = match name {
             "prisma" | "kysely" => ("Session", "User"),
@@ -71,7 +72,7 @@ impl Mapping {
             "drizzle" => ("session", "user"),
             other => {
                 return Err(format!(
-                    "unknown schema preset {other:?}: use \"prisma\", \"drizzle\", \"kysely\", \"pg-adapter\" or a table/column mapping"
+                    "unknown schema preset {other:?}: use \"prisma\", \"drizzle\", \"kysely\", \"pg-adapter\" (SQL), \"upstash-redis\" or \"unstorage\" (Redis), or a table/column mapping"
                 ))
             }
         };
@@ -229,5 +230,60 @@ mod tests {
             assert!(r.is_err(), "{bad:?}");
         }
         assert!(Mapping::custom(MappingInput { expires_unit: Some("us".into()), ..Default::default() }).is_err());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// MySQL / MariaDB (issue 11): the same mapping, MySQL's quoting, and the
+// Drizzle preset.
+
+impl Mapping {
+    /// The lookup for MySQL/MariaDB: backtick-quoted identifiers (valid_ident
+    /// admits no backtick), `CAST(… AS CHAR)`, the token bound twice (`?`):
+    /// once for the index, once compared as bytes, because the adapters'
+    /// columns use case-insensitive collations (`utf8mb4_unicode_ci`) that
+    /// would let `ABC` match `abc`.
+    pub fn sql_mysql(&self) -> String {
+        let q = |c: &str| format!("`{c}`");
+        let qt = |t: &str| t.split('.').map(q).collect::<Vec<_>>().join(".");
+        let text = |c: &Option<String>| match c {
+            Some(c) => format!("CAST(u.{} AS CHAR)", q(c)),
+            None => "CAST(NULL AS CHAR)".to_owned(),
+        };
+        format!(
+            "SELECT s.{exp}, CAST(u.{id} AS CHAR), {name}, {email}, {image} FROM {st} AS s JOIN {ut} AS u ON u.{id} = s.{uid} WHERE s.{tok} = ? AND CAST(s.{tok} AS BINARY) = CAST(? AS BINARY) LIMIT 2",
+            exp = q(&self.expires),
+            id = q(&self.id),
+            name = text(&self.name),
+            email = text(&self.email),
+            image = text(&self.image),
+            st = qt(&self.session_table),
+            ut = qt(&self.user_table),
+            uid = q(&self.user_id),
+            tok = q(&self.session_token),
+        )
+    }
+}
+
+#[cfg(test)]
+mod mysql_tests {
+    use super::*;
+
+    #[test]
+    fn mysql_sql_and_drizzle() {
+        let p = Mapping::preset("prisma").unwrap();
+        assert_eq!(
+            p.sql_mysql(),
+            "SELECT s.`expires`, CAST(u.`id` AS CHAR), CAST(u.`name` AS CHAR), CAST(u.`email` AS CHAR), CAST(u.`image` AS CHAR) \
+             FROM `Session` AS s JOIN `User` AS u ON u.`id` = s.`userId` WHERE s.`sessionToken` = ? AND CAST(s.`sessionToken` AS BINARY) = CAST(? AS BINARY) LIMIT 2"
+        );
+        let d = Mapping::preset("drizzle").unwrap();
+        assert!(d.sql_mysql().contains("FROM `session` AS s JOIN `user` AS u"));
+        assert!(d.sql("$1").contains("FROM \"session\" AS s JOIN \"user\" AS u"));
+        let c = Mapping::custom(MappingInput { session_table: Some("auth.logins".into()), image: Some(String::new()), ..Default::default() })
+            .unwrap();
+        assert!(c.sql_mysql().contains("FROM `auth`.`logins` AS s"));
+        assert!(c.sql_mysql().contains("CAST(NULL AS CHAR) FROM"));
+        assert!(Mapping::preset("mongo").unwrap_err().contains("upstash-redis"));
     }
 }

@@ -279,7 +279,9 @@ fn config_errors() {
         cache_ttl: DEFAULT_CACHE_TTL,
         cookie_names: vec!["next-auth.session-token".into()],
     };
-    assert!(SessionStore::new(cfg("mysql://x/y", false)).is_err());
+    assert!(SessionStore::new(cfg("mongodb://x/y", false)).is_err());
+    assert!(SessionStore::new(cfg("mysql://x/y", false)).is_ok());
+    assert!(SessionStore::new(cfg("redis://127.0.0.1:6379/0", false)).is_ok());
     assert!(SessionStore::new(cfg(":memory:", false)).is_err());
     assert!(SessionStore::new(cfg("", false)).is_err());
     assert!(SessionStore::new(cfg("https://x/api/auth/session", true)).is_err());

@@ -13,6 +13,13 @@ export const NEXTAUTH_SECRET: string = process.env.NEXTAUTH_SECRET
  * adapter's `pg` pool both read this one URL, TLS settings included.
  */
 export const DATABASE_URL: string = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/next_auth_native_example'
+/**
+ * Where proxy.ts and the pages look sessions up; DATABASE_URL unless set. Its scheme picks the
+ * store: postgres://, mysql:// (MySQL/MariaDB), redis:// or rediss:// (Redis), or an SQLite file.
+ */
+export const SESSION_DATABASE_URL: string = process.env.SESSION_DATABASE_URL || DATABASE_URL
+/** The schema preset; by default the one this app's adapter writes for the store (see session-options.ts). */
+export const SESSION_SCHEMA: string | undefined = process.env.SESSION_SCHEMA || undefined
 /** Where sendVerificationRequest appends the magic links (one JSON line each); unset: printed to the console. */
 export const MAGIC_LINK_FILE: string | undefined = process.env.MAGIC_LINK_FILE || undefined
 

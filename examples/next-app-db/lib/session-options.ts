@@ -1,5 +1,13 @@
 import type { DatabaseSessionOptions } from 'next-auth-native/middleware'
-import { DATABASE_URL, SESSION_CACHE_TTL_MS, SESSION_TIMEOUT_MS } from './env'
+import { SESSION_CACHE_TTL_MS, SESSION_DATABASE_URL, SESSION_SCHEMA, SESSION_TIMEOUT_MS } from './env'
+
+/** The URL's scheme picks the store; each store's default preset is the adapter usually used with it. */
+function schemaFor(url: string): string {
+  if (SESSION_SCHEMA) return SESSION_SCHEMA
+  if (/^rediss?:\/\//.test(url)) return 'upstash-redis' // @auth/upstash-redis-adapter
+  if (/^(mysql|mariadb):\/\//.test(url)) return 'prisma' // Prisma on MySQL; 'drizzle' for @auth/drizzle-adapter
+  return 'pg-adapter' // this app's @auth/pg-adapter (lib/auth.ts)
+}
 
 /**
  * next-auth's database strategy, checked natively: the opaque token in the
@@ -9,6 +17,6 @@ import { DATABASE_URL, SESSION_CACHE_TTL_MS, SESSION_TIMEOUT_MS } from './env'
  */
 export const sessionOptions: DatabaseSessionOptions = {
   strategy: 'database',
-  database: { url: DATABASE_URL, schema: 'pg-adapter', timeoutMs: SESSION_TIMEOUT_MS },
+  database: { url: SESSION_DATABASE_URL, schema: schemaFor(SESSION_DATABASE_URL) as 'pg-adapter', timeoutMs: SESSION_TIMEOUT_MS },
   cacheTtlMs: SESSION_CACHE_TTL_MS,
 }

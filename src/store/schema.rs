@@ -138,7 +138,7 @@ impl Mapping {
             None => "CAST(NULL AS TEXT)".to_owned(),
         };
         format!(
-            "SELECT s.{exp}, CAST(u.{id} AS TEXT), {name}, {email}, {image} FROM {st} AS s JOIN {ut} AS u ON u.{id} = s.{uid} WHERE s.{tok} = {ph} LIMIT 2",
+            "SELECT s.{exp}, CAST(u.{id} AS TEXT), {name}, {email}, {image} FROM {st} AS s LEFT JOIN {ut} AS u ON u.{id} = s.{uid} WHERE s.{tok} = {ph} LIMIT 2",
             exp = quote(&self.expires),
             id = quote(&self.id),
             name = text(&self.name),
@@ -181,10 +181,10 @@ mod tests {
         assert_eq!(
             p.sql("$1"),
             "SELECT s.\"expires\", CAST(u.\"id\" AS TEXT), CAST(u.\"name\" AS TEXT), CAST(u.\"email\" AS TEXT), CAST(u.\"image\" AS TEXT) \
-             FROM \"Session\" AS s JOIN \"User\" AS u ON u.\"id\" = s.\"userId\" WHERE s.\"sessionToken\" = $1 LIMIT 2"
+             FROM \"Session\" AS s LEFT JOIN \"User\" AS u ON u.\"id\" = s.\"userId\" WHERE s.\"sessionToken\" = $1 LIMIT 2"
         );
         let g = Mapping::preset("pg-adapter").unwrap();
-        assert!(g.sql("?1").contains("FROM \"sessions\" AS s JOIN \"users\" AS u"));
+        assert!(g.sql("?1").contains("FROM \"sessions\" AS s LEFT JOIN \"users\" AS u"));
         assert!(g.sql("?1").ends_with("= ?1 LIMIT 2"));
         assert!(Mapping::preset("mongo").is_err());
     }

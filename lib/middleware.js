@@ -7,6 +7,7 @@ const native = require('./native')
 const jwt = require('./jwt')
 const { verifySession, sessionFromToken } = require('./session')
 const { NextResponse } = require('next/server')
+const { checkMiddlewareOptionsOnce } = require('./options')
 
 const DENY_HEADERS = { 'cache-control': 'private, no-store', vary: 'Cookie, Authorization' }
 
@@ -157,7 +158,8 @@ async function databaseSession(req, options, s, logger = console) {
       timeoutMs: s.timeoutMs,
       secureCookie: s.secureCookie,
       cookieName: options?.cookies?.sessionToken?.name,
-      logger,
+      logger: options?.logger,
+      debug: options?.debug,
     })
   } catch (err) {
     if (!warnedSessionConfig.has(s)) {
@@ -198,6 +200,8 @@ class JwtAuthorizedParams {
  * Returns undefined (continue), the result of onSuccess, or a denial.
  */
 async function handleMiddleware(req, options, onSuccess) {
+  checkMiddlewareOptionsOnce(options) // CONFIG_INVALID (withAuth(req, options): on first use)
+  const logger = options?.logger ?? console
   const { pathname, search, origin, basePath, locale, defaultLocale } = req.nextUrl
   checkNextVersion()
   const env = nextAuthUrl()
@@ -210,13 +214,13 @@ async function handleMiddleware(req, options, onSuccess) {
   let authorized
   if (db) {
     // Database strategy: no secret is needed to look a session up.
-    session = await databaseSession(req, options, db)
+    session = await databaseSession(req, options, db, logger)
     const cb = options?.callbacks?.authorized
     authorized = (cb ? await cb({ req, token, session }) : undefined) ?? !!session
   } else {
     const secret = options?.secret ?? process.env.NEXTAUTH_SECRET ?? process.env.AUTH_SECRET
     if (!secret) {
-      console.error('[next-auth][error][NO_SECRET]', '\nhttps://next-auth.js.org/errors#no_secret')
+      logger.error?.('[next-auth][error][NO_SECRET]', '\nhttps://next-auth.js.org/errors#no_secret')
       return redirect(native.configErrorLocation(policy, redirectOrigin, basePath))
     }
     token = await jwt.getToken({
@@ -227,6 +231,8 @@ async function handleMiddleware(req, options, onSuccess) {
       cookieName: options?.cookies?.sessionToken?.name,
       secret,
       jwt: nativeJws(options?.jwt),
+      logger: options?.logger,
+      debug: options?.debug,
     })
     const cb = options?.callbacks?.authorized
     authorized = (cb ? await cb(new JwtAuthorizedParams(req, token)) : undefined) ?? !!token
@@ -257,6 +263,7 @@ function withAuth(...args) {
   if (typeof args[0] === 'function') {
     const middleware = args[0]
     const options = args[1]
+    checkMiddlewareOptionsOnce(options) // CONFIG_INVALID at withAuth(...) time
     return async (...a) =>
       handleMiddleware(a[0], options, async (token, ...session) => {
         // JWT strategy: next-auth's { token }; database strategy: { token: null, session }.
@@ -265,6 +272,7 @@ function withAuth(...args) {
       })
   }
   const options = args[0]
+  checkMiddlewareOptionsOnce(options) // CONFIG_INVALID at withAuth(...) time
   return async (...a) => handleMiddleware(a[0], options)
 }
 

@@ -207,10 +207,11 @@ pub struct DecodeFailure {
     pub code: &'static str,
     pub jose_code: &'static str,
     pub jose_message: &'static str,
+    pub jose_name: &'static str,
 }
 
 fn decode_failure(e: SessionError) -> DecodeFailure {
-    DecodeFailure { code: e.code(), jose_code: e.jose_code(), jose_message: e.jose_message() }
+    DecodeFailure { code: e.code(), jose_code: e.jose_code(), jose_message: e.jose_message(), jose_name: e.jose_name() }
 }
 
 /// next-auth v4 `decode`: validated claims JSON text, or why not.

@@ -48,12 +48,14 @@ pub struct SessionStoreInit {
     pub cookie_names: Vec<String>,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct SessionLookup {
     /// The session as JSON text, or null.
     pub session: Option<String>,
     /// One log line to print (an incident began or persists), or null.
     pub log: Option<String>,
+    /// Why there is no session (a stable code), or null.
+    pub code: Option<&'static str>,
 }
 
 /// Builds a session store. Throws on an invalid configuration.
@@ -111,7 +113,7 @@ pub fn session_lookup<'env>(
     let store = Arc::clone(store);
     env.spawn_future(async move {
         let verdict = AssertUnwindSafe(store.lookup(&cookie)).catch_unwind().await.unwrap_or_else(|_| panic_verdict());
-        Ok(SessionLookup { session: verdict.session, log: verdict.log })
+        Ok(SessionLookup { session: verdict.session, log: verdict.log, code: verdict.error.map(SessionError::code) })
     })
 }
 

@@ -132,6 +132,17 @@ impl SessionError {
         }
     }
 
+    /// The class name of jose 4's error for [`SessionError::jose_code`].
+    pub const fn jose_name(self) -> &'static str {
+        match self {
+            SessionError::DecryptFailed => "JWEDecryptionFailed",
+            SessionError::Expired => "JWTExpired",
+            SessionError::NotYetValid | SessionError::ClaimInvalid => "JWTClaimValidationFailed",
+            SessionError::SignatureInvalid => "JWSSignatureVerificationFailed",
+            _ => "JWEInvalid",
+        }
+    }
+
     /// The message jose 4 uses for [`SessionError::jose_code`].
     pub const fn jose_message(self) -> &'static str {
         match self {
@@ -230,6 +241,15 @@ pub struct CookieContext {
     pub reason: String,
 }
 
+/// `fix` with a lower-case first letter, to follow a semicolon.
+fn then(fix: &str) -> String {
+    let mut c = fix.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// The one sentence explaining `error` (or success), with the cookie names
 /// when they matter. Never contains token material or secrets: only cookie
 /// names, the configured origin and static text.
@@ -242,17 +262,17 @@ pub fn explain_message(error: Option<SessionError>, ctx: &CookieContext) -> Stri
             ctx.found.first().map_or("", String::as_str),
             ctx.expected.join("` or `"),
             ctx.reason,
-            SessionError::CookieNameMismatch.fix()
+            then(SessionError::CookieNameMismatch.fix())
         ),
         Some(SessionError::NoCookie) => format!(
             "The request has no session cookie `{}` ({}); {}",
             ctx.expected.join("` or `"),
             ctx.reason,
-            SessionError::NoCookie.fix()
+            then(SessionError::NoCookie.fix())
         ),
         Some(SessionError::DecryptFailed) => format!(
-            "The token in `{expected}` did not decrypt: the secret differs from the one that issued it, or the token was tampered with (the two cannot be told apart); {}",
-            SessionError::DecryptFailed.fix()
+            "The token in `{}` did not decrypt: the secret differs from the one that issued it, or the token was tampered with (the two cannot be told apart); use the same secret as the NextAuth route (NEXTAUTH_SECRET in both places).",
+            ctx.found.iter().find(|f| ctx.expected.contains(f)).map_or(expected, String::as_str)
         ),
         Some(e) => format!("{} ({})", e.fix(), e.code()),
     }

@@ -33,6 +33,7 @@ function compileReader(secret, secureCookie, cookieName, salt, jwt, v5Fallback) 
       last.salt === salt && last.jwt === jwt && last.v5Fallback === v5Fallback) {
     return last.reader
   }
+  checkSecret(secret) // CONFIG_INVALID, thrown (checked off the fast path: only when the configuration changes)
   const key = [
     Array.isArray(secret) ? secret.map(secretId).join('\u0000') : secretId(secret),
     secureCookie === undefined ? 2 : secureCookie ? 1 : 0, cookieName ?? '', salt === undefined ? '\u0001' : salt,
@@ -40,7 +41,6 @@ function compileReader(secret, secureCookie, cookieName, salt, jwt, v5Fallback) 
   ].join('\u0002')
   let reader = readers.get(key)
   if (reader === undefined) {
-    checkSecret(secret) // CONFIG_INVALID, thrown (checked only when a configuration is first compiled)
     reader = native.compileReader({
       secrets: normalizeSecrets(secret),
       secureCookie, // undefined: the native side applies next-auth's env default per call

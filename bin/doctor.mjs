@@ -19,7 +19,7 @@ const USAGE = `usage: next-auth-native doctor [options]
   --url <request URL>          the URL the request was made to (default: NEXTAUTH_URL, or http://localhost:3000/)
   --secret <secret>            the secret (default: NEXTAUTH_SECRET or AUTH_SECRET from the environment)
   --database-url <url>         database sessions: PostgreSQL URL or SQLite file
-  --schema <prisma|pg-adapter> the database schema preset (default prisma)
+  --schema <prisma|pg-adapter|JSON> the schema preset (default prisma) or a JSON mapping
   --dir <app dir>              where the .env files are (default: the current directory)
   --mode <mode>                development | production | test (default: NODE_ENV, else development)`
 
@@ -98,6 +98,12 @@ function loadEnv(dir, mode) {
   return { sources, loader, files: files.filter((f) => existsSync(path.join(dir, f))) }
 }
 
+/** `--schema`: a preset name, or a JSON schema mapping ({"sessionTable": …}). */
+function schemaOf(s) {
+  if (s === undefined) return 'prisma'
+  return s.trim().startsWith('{') ? JSON.parse(s) : s
+}
+
 function line(mark, text) {
   process.stdout.write(`${mark} ${text}\n`)
 }
@@ -154,7 +160,7 @@ async function main() {
   }
   const req = new Request(url, { headers: cookie ? { cookie } : {} })
   const params = database
-    ? { req, strategy: 'database', database: { url: database, schema: args.schema ?? 'prisma' }, cacheTtlMs: 0 }
+    ? { req, strategy: 'database', database: { url: database, schema: schemaOf(args.schema) }, cacheTtlMs: 0 }
     : { req, strategy: 'jwt', secret }
   const r = await explainSession(params)
 

@@ -30,6 +30,10 @@ export interface NextAuthMiddlewareOptions {
   protectedPaths?: string[]
   /** Token claims passed to route handlers as `x-auth-<claim>` request headers (client copies are removed). */
   forwardIdentity?: string[]
+  /** next-auth's logger: `debug(code, metadata)` for denials (with a debug function or `debug: true`), `error` for configuration errors. */
+  logger?: Partial<Pick<Console, 'error' | 'warn' | 'debug'>>
+  /** Report each denial's code through `logger.debug` (or `console.debug`). */
+  debug?: boolean
 }
 
 export interface DatabaseSessionOptions {

@@ -52,7 +52,7 @@ function time(lib, r, n) {
 }
 
 const N = 20_000
-const ROUNDS = 9
+const ROUNDS = 15
 const results = {}
 for (const [name, r] of Object.entries(cases)) {
   // warm both
@@ -61,8 +61,14 @@ for (const [name, r] of Object.entries(cases)) {
   const tb = []
   const to = []
   for (let i = 0; i < ROUNDS; i++) {
-    tb.push(time(base, r, N))
-    to.push(time(ours, r, N))
+    // alternate which goes first, so neither gets the warmer slot every round
+    if (i % 2) {
+      to.push(time(ours, r, N))
+      tb.push(time(base, r, N))
+    } else {
+      tb.push(time(base, r, N))
+      to.push(time(ours, r, N))
+    }
   }
   const b = median(tb)
   const o = median(to)

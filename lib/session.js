@@ -36,7 +36,7 @@ function invalid(message) {
 function strategyOf(params) {
   const strategy = params.strategy ?? (params.database || params.sessionEndpoint ? 'database' : 'jwt')
   if (strategy !== 'jwt' && strategy !== 'database') {
-    throw invalid(`[next-auth-native] CONFIG_INVALID: \`strategy\` is ${JSON.stringify(strategy)}. Use "jwt" or "database".`)
+    throw invalid(`[next-auth-native] CONFIG_INVALID: unknown strategy ${JSON.stringify(strategy)} in \`strategy\`. Use "jwt" or "database".`)
   }
   return strategy
 }

@@ -10,7 +10,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SECRET, V4 } from './helpers/tokens.mjs'
 import { IS_CI, noPostgresReason } from './helpers/pg.mjs'
-import { jwtCases, dbCases, dbCookie, DB_TOK, postgresStore, sqliteStore } from './helpers/codes.mjs'
+import { jwtCases, dbCases, dbCookie, DB_TOK, postgresStore, sqliteStore, endpointServer } from './helpers/codes.mjs'
 
 const DOCTOR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'doctor.mjs')
 
@@ -132,6 +132,20 @@ describe('doctor: database sessions on real stores', { timeout: 180_000 }, () =>
       }
     })
   }
+
+  test('--session-endpoint: OK, DB_NOT_FOUND and ENDPOINT_BAD_RESPONSE (a real HTTP server)', async () => {
+    const ep = await endpointServer()
+    try {
+      for (const [c, code] of [['ok', 'OK'], ['empty', 'DB_NOT_FOUND'], ['bad', 'ENDPOINT_BAD_RESPONSE']]) {
+        const r = await doctor(dir, ['--cookie', dbCookie(DB_TOK.valid), '--session-endpoint', `${ep.base}?case=${c}`])
+        assert.equal(r.status, code === 'OK' ? 0 : 1, r.stdout + r.stderr)
+        const last = lastLine(r.stdout)
+        assert.ok(code === 'OK' ? last === 'OK' : last.startsWith(`${code}: `), last)
+      }
+    } finally {
+      await ep.close()
+    }
+  })
 
   test('DB_UNAVAILABLE and DB_TIMEOUT', async (t) => {
     const r = await doctor(dir, ['--cookie', dbCookie(DB_TOK.valid), '--database-url', '/nonexistent/dir/s.db'])

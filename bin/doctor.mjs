@@ -19,13 +19,14 @@ const USAGE = `usage: next-auth-native doctor [options]
   --url <request URL>          the URL the request was made to (default: NEXTAUTH_URL, or http://localhost:3000/)
   --secret <secret>            the secret (default: NEXTAUTH_SECRET or AUTH_SECRET from the environment)
   --database-url <url>         database sessions: PostgreSQL URL or SQLite file
+  --session-endpoint <url>     database sessions: ask the app's own /api/auth/session
   --schema <prisma|pg-adapter|JSON> the schema preset (default prisma) or a JSON mapping
   --dir <app dir>              where the .env files are (default: the current directory)
   --mode <mode>                development | production | test (default: NODE_ENV, else development)`
 
 function parseArgs(argv) {
   const out = {}
-  const flags = new Set(['cookie', 'cookie-file', 'url', 'secret', 'database-url', 'schema', 'dir', 'mode'])
+  const flags = new Set(['cookie', 'cookie-file', 'url', 'secret', 'database-url', 'session-endpoint', 'schema', 'dir', 'mode'])
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === 'doctor' && i === 0) continue
@@ -140,8 +141,9 @@ async function main() {
     }
   }
   const database = args['database-url']
+  const endpoint = args['session-endpoint']
   if (secretFrom) line('[ok]', `secret is set (${secretFrom}, ${secret.length} characters)`)
-  else if (database) line('[--]', 'no secret set (not needed to look up database sessions)')
+  else if (database || endpoint) line('[--]', 'no secret set (not needed to look up database sessions)')
   else line('[!!]', 'no secret: set NEXTAUTH_SECRET (in .env.local, or the deployment\'s environment) to the NextAuth route\'s secret')
 
   // 2. The request.
@@ -159,7 +161,9 @@ async function main() {
     return 1
   }
   const req = new Request(url, { headers: cookie ? { cookie } : {} })
-  const params = database
+  const params = endpoint
+    ? { req, strategy: 'database', sessionEndpoint: endpoint, cacheTtlMs: 0 }
+    : database
     ? { req, strategy: 'database', database: { url: database, schema: schemaOf(args.schema) }, cacheTtlMs: 0 }
     : { req, strategy: 'jwt', secret }
   const r = await explainSession(params)
@@ -173,7 +177,7 @@ async function main() {
     (r.cookie.found.length ? r.cookie.found.map((n) => `\`${n}\``).join(', ') : 'none'))
 
   // 4. The decode or the lookup.
-  const what = database ? `lookup in ${r.details.label ?? 'the database'}` : 'decode'
+  const what = database || endpoint ? `lookup in ${r.details.label ?? 'the session store'}` : 'decode'
   if (r.ok) {
     const c = r.details.claims
     if (c) {

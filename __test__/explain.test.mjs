@@ -93,6 +93,8 @@ describe('explainSession: JWT strategy, every code', () => {
       const r = await explainSession(jwtRequest(cases.OK))
       assert.equal(r.session.user.email, 'demo@example.com')
       assert.equal(r.details.claims.sub, 'user-1')
+      assert.ok(r.details.claimNames.includes('jti'))
+      assert.equal(r.details.claims.jti, undefined, 'only identity and time claims are copied')
       assert.ok(Date.parse(r.details.expires) > Date.now())
       assert.equal(r.details.secretFrom, 'option')
     })

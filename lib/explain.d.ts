@@ -23,7 +23,9 @@ export interface SessionExplanation {
     reason?: string
     source?: 'cookie' | 'bearer' | null
     secretFrom?: 'option' | 'NEXTAUTH_SECRET' | 'AUTH_SECRET' | null
-    claims?: JWT
+    /** The identity and time claims (sub, name, email, picture, role, iat, nbf, exp, iss, aud); others are only named. */
+    claims?: Partial<JWT>
+    claimNames?: string[]
     expires?: string | null
     store?: 'database' | 'endpoint'
     label?: string

@@ -36,6 +36,16 @@ function expiresOf(exp) {
   return Number.isNaN(d.getTime()) ? null : d.toISOString()
 }
 
+// Claims an explanation shows; others (an OAuth access token an app keeps in its JWT, …) are
+// named in `claimNames` but never copied, so an explanation holds no token material.
+const SHOWN_CLAIMS = ['sub', 'name', 'email', 'picture', 'role', 'iat', 'nbf', 'exp', 'iss', 'aud']
+
+function shownClaims(claims) {
+  const out = {}
+  for (const k of SHOWN_CLAIMS) if (claims[k] !== undefined) out[k] = claims[k]
+  return out
+}
+
 function result({ code, message, session: s = null, expected = [], found = [], details = {} }) {
   return { ok: code === 'OK', code, message, session: s, cookie: { expected, found }, details: { fix: code === 'OK' ? '' : fixOf(code), ...details } }
 }
@@ -91,7 +101,7 @@ async function explainJwt(params) {
   const s = session.sessionFromToken(claims)
   return result({
     code: 'OK', message: e.message, session: s, expected: e.expected, found: e.found,
-    details: { ...details, claims, expires: expiresOf(claims.exp) },
+    details: { ...details, claims: shownClaims(claims), claimNames: Object.keys(claims), expires: expiresOf(claims.exp) },
   })
 }
 

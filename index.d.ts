@@ -16,6 +16,12 @@ export declare class ExternalObject<T> {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export interface CodeInfo {
+  code: string
+  fix: string
+  joseCode: string
+}
+
 /**
  * Derives a next-auth v4 key (session key for salt "", check-cookie keys
  * otherwise) once, for `encodeWithKey`/`decodeWithKey`.
@@ -34,11 +40,44 @@ export declare function compileSessionStore(init: SessionStoreInit): ExternalObj
 /** The Location when no secret is configured. */
 export declare function configErrorLocation(policy: ExternalObject<Policy>, origin: string, basePath: string): string
 
-/** next-auth v4 `decode`: validated claims JSON text, or null. */
-export declare function decodeWithKey(key: ExternalObject<V4Key>, token: string): string | null
+/**
+ * Why `decode` failed: this crate's code and jose 4's code and message
+ * for the same failure (what next-auth's `decode` would reject with).
+ */
+export interface DecodeFailure {
+  code: string
+  joseCode: string
+  joseMessage: string
+  joseName: string
+}
+
+/** next-auth v4 `decode`: validated claims JSON text, or why not. */
+export declare function decodeWithKey(key: ExternalObject<V4Key>, token: string): string | DecodeFailure
 
 /** next-auth v4 `encode` of a prepared claims JSON text (iat/exp/jti already set). */
 export declare function encodeWithKey(key: ExternalObject<V4Key>, claimsJson: string): string
+
+/** Every stable error code with its fix sentence (README table, doctor). */
+export declare function errorCodes(): Array<CodeInfo>
+
+export interface ExplainResult {
+  /** "OK" or a stable error code. */
+  code: string
+  message: string
+  /** The claims JSON text (or the raw token with `raw`) when OK. */
+  value?: string
+  exp?: number
+  expected: Array<string>
+  found: Array<string>
+  reason: string
+  /** "cookie", "bearer" or "". */
+  source: string
+  /** The fix sentence of the code ("" for OK). */
+  fix: string
+}
+
+/** getToken's decision, explained: the same reader, the same read. */
+export declare function explainToken(reader: ExternalObject<ReaderSet>, cookie: string | undefined | null, names: Array<string> | undefined | null, values: Array<string> | undefined | null, authorization: string | undefined | null, raw: boolean, choice: NameChoiceInit): ExplainResult
 
 export interface JwsOptions {
   /** e.g. ["HS256"] or ["RS256", "PS256"]; one key type. */
@@ -53,6 +92,15 @@ export interface JwsOptions {
 
 /** True when the request needs a session; false when the middleware skips it. */
 export declare function middlewareRoute(policy: ExternalObject<Policy>, basePath: string, pathname: string, search: string): boolean
+
+/** Why the reader reads the names it reads (see `error::NameChoice`). */
+export interface NameChoiceInit {
+  cookieName?: string
+  salt?: boolean
+  secureCookie?: boolean
+  nextauthUrl?: string
+  vercel?: string
+}
 
 /** next-auth's parseUrl(NEXTAUTH_URL): [origin, apiPath], or null. */
 export declare function parseNextauthUrl(value: string): Array<string> | null
@@ -127,6 +175,24 @@ export interface SchemaMappingInit {
  */
 export declare function sessionCheck(store: ExternalObject<SessionStore>, cookie: string): string | boolean
 
+/** The database decision, explained: the same store, the same lookup. */
+export declare function sessionExplain(store: ExternalObject<SessionStore>, cookie: string, choice: NameChoiceInit): Promise<SessionExplain>
+
+export interface SessionExplain {
+  /** "OK" or a stable error code. */
+  code: string
+  message: string
+  session?: string
+  log?: string
+  expected: Array<string>
+  found: Array<string>
+  reason: string
+  fix: string
+  /** "database" or "endpoint". */
+  store: string
+  label: string
+}
+
 /** The asynchronous lookup: resolves to `{ session, log }`, never rejects. */
 export declare function sessionLookup(store: ExternalObject<SessionStore>, cookie: string): Promise<SessionLookup>
 
@@ -135,6 +201,8 @@ export interface SessionLookup {
   session?: string
   /** One log line to print (an incident began or persists), or null. */
   log?: string
+  /** Why there is no session (a stable code), or null. */
+  code?: string
 }
 
 export interface SessionStoreInit {

@@ -66,8 +66,12 @@ test('random bytes in NextRequest headers', async () => {
 
 test('odd parameter types do not throw', async () => {
   const req = nextRequest(`${V4}=x`)
-  for (const secret of [null, 0, {}, [], [null], [''], Buffer.alloc(0), new Uint8Array(3), 'x'.repeat(5000)]) {
+  for (const secret of [null, [], [''], Buffer.alloc(0), new Uint8Array(3), 'x'.repeat(5000)]) {
     assert.equal(await native.getToken({ req, secret }), null)
+  }
+  // Not a secret at all: a configuration error with a code (issue 10), never a crash.
+  for (const secret of [0, {}, [null]]) {
+    await assert.rejects(native.getToken({ req, secret }), (e) => e.code === 'CONFIG_INVALID')
   }
   for (const cookieName of [null, 5, '', 'x'.repeat(3000)]) {
     assert.equal(await native.getToken({ req, secret: SECRET, cookieName }), null)

@@ -1,4 +1,6 @@
 export { getToken, getTokenSync, encode, decode } from './jwt'
 export type { JWT, GetTokenParams, JwsOptions, JWTEncodeParams, JWTDecodeParams, Secret, RequestLike } from './jwt'
 export { verifySession } from './session'
+export { explainSession, errorCodes, NextAuthNativeError } from './explain'
+export type { SessionExplanation, SessionCode } from './explain'
 export type { Session, DatabaseOptions, SchemaMapping, SessionEndpoint } from './session'

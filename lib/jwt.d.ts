@@ -48,8 +48,13 @@ export interface GetTokenParams<R extends boolean = false> {
   secret?: Secret | Secret[]
   /** A custom decoder, called with `{ token, secret }` (as next-auth does). */
   decode?: (params: { token: string; secret: Secret | Secret[] }) => Awaitable<JWT | null>
-  /** Accepted for compatibility; reading never logs. */
-  logger?: Pick<Console, 'error' | 'warn' | 'debug'>
+  /**
+   * next-auth's logger. With a `debug` function, each failed decision is reported as
+   * `logger.debug(code, metadata)` (rate-limited per code and configuration; no token material).
+   */
+  logger?: Partial<Pick<Console, 'error' | 'warn' | 'debug'>>
+  /** Report failed decisions through `logger.debug` (or `console.debug`). Default false. */
+  debug?: boolean
   /** Auth.js v5: read the cookie with v5 rules and this HKDF salt (normally the cookie name). */
   salt?: string
   /** Verify app-signed JWS tokens natively instead of next-auth JWE. */

@@ -4,6 +4,7 @@ const native = require('./native')
 const { randomUUID } = require('node:crypto')
 const { isMainThread } = require('node:worker_threads')
 const { isProxy } = require('node:util').types
+const { checkSecret, NextAuthNativeError } = require('./options')
 
 const DEFAULT_MAX_AGE = 30 * 24 * 60 * 60
 
@@ -91,6 +92,7 @@ function compileReader(secret, secureCookie, cookieName, salt, jwt, v5Fallback) 
       (last.parts === null || sameParts(last.parts, secret, jwt))) {
     return last.reader
   }
+  checkSecret(secret) // CONFIG_INVALID, thrown (checked off the fast path: only when the configuration changes)
   const key = [
     Array.isArray(secret) ? secret.map(secretId).join('\u0000') : secretId(secret),
     secureCookie === undefined ? 2 : secureCookie ? 1 : 0, cookieName ?? '', salt === undefined ? '\u0001' : salt,
@@ -248,6 +250,7 @@ function readerFor(params, secret, secureCookie, v5Fallback) {
   try {
     return compileReader(secret, secureCookie, params.cookieName, params.salt, params.jwt, v5Fallback)
   } catch (err) {
+    if (err?.code === 'CONFIG_INVALID') throw err
     // A bad `jwt` option is a configuration error: say so once, then deny.
     if (!warnedJwtConfig) {
       warnedJwtConfig = true
@@ -271,8 +274,105 @@ function getTokenSync(params) {
   if (reader === null) return null
   const raw = !!params.raw
   const out = readRequest(params.req, reader, raw)
-  if (out === null || out === undefined) return null
+  if (out === null || out === undefined) {
+    // Only failed decisions pay for this check; with debug off nothing else runs.
+    if (params.debug === true || typeof params.logger?.debug === 'function') debugDecision(params, reader, raw)
+    return null
+  }
   return raw ? out : JSON.parse(out)
+}
+
+// ---------------------------------------------------------------------------
+// Explanations and debug logging (issue 10). The decision is the native
+// reader's; these only ask it why, after the fact, off the hot path.
+
+/** Why the reader reads the names it reads, as the native side describes it. */
+function nameChoice(params) {
+  return {
+    cookieName: typeof params.cookieName === 'string' ? params.cookieName : undefined,
+    salt: typeof params.salt === 'string',
+    secureCookie: params.secureCookie === undefined ? undefined : !!params.secureCookie,
+    nextauthUrl: process.env.NEXTAUTH_URL,
+    vercel: process.env.VERCEL,
+  }
+}
+
+/** The request's cookies and Authorization as the native explain takes them. */
+function requestParts(req) {
+  const headers = req.headers
+  const isHeaders = headers != null && typeof headers.get === 'function'
+  const cookie = cookieHeaderOf(headers, isHeaders)
+  let names
+  let values
+  if (cookie === undefined && req.cookies != null && typeof req.cookies === 'object') ({ names, values } = cookiePairs(req.cookies))
+  return { cookie, names, values, authorization: authorizationOf(headers, isHeaders) }
+}
+
+/** getToken's decision for `req` under `reader`, explained natively. */
+function explainWith(params, reader, raw) {
+  const { cookie, names, values, authorization } = requestParts(params.req)
+  return native.explainToken(reader, cookie, names, values, authorization, raw, nameChoice(params))
+}
+
+const DEBUG_INTERVAL_MS = 60_000
+const debugSeen = new WeakMap() // configuration (logger or params) -> Map(code + reader -> state)
+const readerIds = new WeakMap()
+let nextReaderId = 1
+
+/**
+ * Logs one failed decision through `logger.debug(code, metadata)`, at most
+ * once per code and configuration per minute (with the count suppressed).
+ */
+function debugDecision(params, reader, raw) {
+  try {
+    const e = explainWith(params, reader, raw)
+    logDebug(params, reader, e.code, {
+      message: e.message,
+      cookie: { expected: e.expected, found: e.found },
+      reason: e.reason,
+      source: e.source || undefined,
+    })
+  } catch {
+    // Debug logging never changes a decision.
+  }
+}
+
+function logDebug(params, config, code, metadata) {
+  const logger = typeof params.logger?.debug === 'function' ? params.logger : null
+  const owner = logger ?? debugSeen
+  let seen = debugSeen.get(owner)
+  if (seen === undefined) {
+    seen = new Map()
+    debugSeen.set(owner, seen)
+  }
+  let id = readerIds.get(config)
+  if (id === undefined) {
+    id = nextReaderId++
+    readerIds.set(config, id)
+  }
+  const key = `${code}\u0000${id}`
+  const now = Date.now()
+  const state = seen.get(key)
+  if (state !== undefined && now - state.at < DEBUG_INTERVAL_MS) {
+    state.suppressed++
+    return
+  }
+  if (seen.size > 1024) seen.clear()
+  seen.set(key, { at: now, suppressed: 0 })
+  const meta = state?.suppressed ? { ...metadata, suppressed: state.suppressed } : metadata
+  if (logger) logger.debug(code, meta)
+  else console.debug(`[next-auth-native][debug][${code}]`, meta)
+}
+
+/** A thrown decode callback's error as one of this package's codes. */
+function codeOfDecodeError(err) {
+  switch (err?.code) {
+    case 'ERR_JWE_DECRYPTION_FAILED': return 'DECRYPT_FAILED'
+    case 'ERR_JWT_EXPIRED': return 'EXPIRED'
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED': return 'CLAIM_INVALID'
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED': return 'SIGNATURE_INVALID'
+    default: return typeof err?.sessionCode === 'string' ? err.sessionCode : 'MALFORMED'
+  }
 }
 
 /**
@@ -287,11 +387,16 @@ async function getToken(params) {
   const reader = readerFor({ ...params, jwt: undefined, salt: undefined }, secret, secureCookie, false)
   if (reader === null) return null
   const token = readRequest(req, reader, true)
-  if (!token) return null
+  const debug = params.debug === true || typeof params.logger?.debug === 'function'
+  if (!token) {
+    if (debug) debugDecision(params, reader, true)
+    return null
+  }
   if (params.raw) return token
   try {
     return await params.decode({ token, secret })
-  } catch {
+  } catch (err) {
+    if (debug) logDebug(params, reader, codeOfDecodeError(err), { message: 'The decode callback rejected the session token.', error: err?.code })
     return null
   }
 }
@@ -340,13 +445,33 @@ async function decode(params) {
   const { token, secret, salt = '' } = params
   if (!token) return null
   const out = native.decodeWithKey(keyFor(secret, typeof salt === 'string' ? salt : String(salt)), String(token))
-  if (out === null || out === undefined) throw new Error('Invalid or expired session token')
+  if (typeof out !== 'string') throw decodeError(out)
   return JSON.parse(out)
+}
+
+/**
+ * The rejection next-auth's `decode` gives for the same failure: jose 4's
+ * `code` and message (ERR_JWE_DECRYPTION_FAILED, ERR_JWT_EXPIRED,
+ * ERR_JWE_INVALID, ERR_JWT_CLAIM_VALIDATION_FAILED), plus this package's
+ * code as `sessionCode`.
+ */
+function decodeError(f) {
+  const err = new NextAuthNativeError(f.joseCode, f.joseMessage)
+  err.name = f.joseName
+  err.sessionCode = f.code
+  if (f.code === 'EXPIRED' || f.code === 'NOT_YET_VALID') {
+    err.claim = f.code === 'EXPIRED' ? 'exp' : 'nbf'
+    err.reason = 'check_failed'
+  }
+  return err
 }
 
 module.exports = { getToken, getTokenSync, encode, decode }
 // Internal helpers shared with the middleware module.
 Object.defineProperty(module.exports, '_internal', {
-  value: { compileReader, normalizeSecrets, pushList, sameList, readRequest, defaultSecureCookie, envIsOs, defaultSecret, readerFor, resolve, cookieHeaderOf, cookiePairs },
+  value: {
+    compileReader, normalizeSecrets, pushList, sameList, readRequest, defaultSecureCookie, envIsOs, defaultSecret, readerFor, resolve,
+    cookieHeaderOf, cookiePairs, secureCookieOf, explainWith, nameChoice, logDebug, codeOfDecodeError,
+  },
   enumerable: false,
 })

@@ -39,6 +39,10 @@ export interface NextAuthMiddlewareOptions {
    * Every client-sent `x-auth-*` header is removed from every request the middleware sees.
    */
   forwardIdentity?: string[]
+  /** next-auth's logger: `debug(code, metadata)` for denials (with a debug function or `debug: true`), `error` for configuration errors. */
+  logger?: Partial<Pick<Console, 'error' | 'warn' | 'debug'>>
+  /** Report each denial's code through `logger.debug` (or `console.debug`). */
+  debug?: boolean
 }
 
 export interface DatabaseSessionOptions {

@@ -7,6 +7,7 @@ const native = require('./native')
 const jwt = require('./jwt')
 const { verifySession, sessionFromToken } = require('./session')
 const { NextResponse } = require('next/server')
+const { checkMiddlewareOptionsOnce, asConfigError } = require('./options')
 
 const DENY_HEADERS = { 'cache-control': 'private, no-store', vary: 'Cookie, Authorization' }
 
@@ -84,13 +85,17 @@ function stringOr(v, fallback) {
 }
 
 function compilePolicy(options, authPath) {
-  return native.compilePolicy({
-    signIn: stringOr(options?.pages?.signIn, '/api/auth/signin'),
-    error: stringOr(options?.pages?.error, '/api/auth/error'),
-    authPath,
-    publicPaths: pathList(options?.publicPaths, 'publicPaths'),
-    protectedPaths: pathList(options?.protectedPaths, 'protectedPaths'),
-  })
+  try {
+    return native.compilePolicy({
+      signIn: stringOr(options?.pages?.signIn, '/api/auth/signin'),
+      error: stringOr(options?.pages?.error, '/api/auth/error'),
+      authPath,
+      publicPaths: pathList(options?.publicPaths, 'publicPaths'),
+      protectedPaths: pathList(options?.protectedPaths, 'protectedPaths'),
+    })
+  } catch (e) {
+    throw asConfigError(e)
+  }
 }
 
 function policyFor(options, authPath) {
@@ -129,16 +134,23 @@ const specs = new WeakMap()
 /** The forwardIdentity claims and their header names (checked natively), or null when unset. */
 function forwardSpec(options) {
   const claims = options?.forwardIdentity
-  if (claims === undefined || claims === null) return null
+  if (claims === undefined || claims === null || claims === false) return null
   if (!Array.isArray(claims) || claims.some((c) => typeof c !== 'string')) {
-    throw new TypeError("withAuth: forwardIdentity must be an array of claim names, e.g. ['sub', 'email', 'role']")
+    const hint = typeof claims === 'string' ? `['${claims}']` : "['sub', 'email', 'role']"
+    throw asConfigError(new TypeError(`withAuth: forwardIdentity must be an array of claim names: \`forwardIdentity: ${hint}\``))
   }
   if (!claims.length) return null
   let entry = specs.get(options)
   if (!entry || !sameList(entry.parts, claims)) {
     const parts = []
     pushList(parts, claims)
-    entry = { parts, spec: { claims: claims.slice(), headers: native.identityHeaderNames(claims) } }
+    let headers
+    try {
+      headers = native.identityHeaderNames(claims)
+    } catch (e) {
+      throw asConfigError(e)
+    }
+    entry = { parts, spec: { claims: claims.slice(), headers } }
     specs.set(options, entry)
   }
   return entry.spec
@@ -301,6 +313,7 @@ function readIdentity(target, options = {}) {
  * startup with its fix rather than on the first request.
  */
 function checkOptions(options) {
+  checkMiddlewareOptionsOnce(options) // CONFIG_INVALID: the option types
   if (options === undefined || options === null || typeof options !== 'object') return
   let authPath = '/api/auth'
   try {
@@ -387,7 +400,8 @@ async function databaseSession(req, options, s, logger = console) {
       timeoutMs: s.timeoutMs,
       secureCookie: s.secureCookie,
       cookieName: options?.cookies?.sessionToken?.name,
-      logger,
+      logger: options?.logger,
+      debug: options?.debug,
     })
   } catch (err) {
     if (!warnedSessionConfig.has(s)) {
@@ -428,6 +442,8 @@ class JwtAuthorizedParams {
  * Returns undefined (continue), the result of onSuccess, or a denial.
  */
 async function handleMiddleware(req, options, onSuccess) {
+  checkMiddlewareOptionsOnce(options) // CONFIG_INVALID (withAuth(req, options): on first use)
+  const logger = options?.logger ?? console
   const { pathname, search, origin, basePath, locale, defaultLocale } = urlParts(req)
   checkNextVersion()
   const env = nextAuthUrl()
@@ -448,14 +464,14 @@ async function handleMiddleware(req, options, onSuccess) {
   let secret
   if (db) {
     // Database strategy: no secret is needed to look a session up.
-    session = await databaseSession(req, options, db)
+    session = await databaseSession(req, options, db, logger)
     const cb = options?.callbacks?.authorized
     authorized = (cb ? await cb({ req, token, session }) : undefined) ?? !!session
     if (spec) secret = appSecret(options)
   } else {
     secret = appSecret(options)
     if (!secret) {
-      console.error('[next-auth][error][NO_SECRET]', '\nhttps://next-auth.js.org/errors#no_secret')
+      logger.error?.('[next-auth][error][NO_SECRET]', '\nhttps://next-auth.js.org/errors#no_secret')
       return redirect(native.configErrorLocation(policy, redirectOrigin, basePath))
     }
     token = await jwt.getToken({
@@ -466,6 +482,8 @@ async function handleMiddleware(req, options, onSuccess) {
       cookieName: options?.cookies?.sessionToken?.name,
       secret,
       jwt: nativeJws(options?.jwt),
+      logger: options?.logger,
+      debug: options?.debug,
     })
     const cb = options?.callbacks?.authorized
     authorized = (cb ? await cb(new JwtAuthorizedParams(req, token)) : undefined) ?? !!token

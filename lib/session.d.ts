@@ -75,7 +75,9 @@ export interface VerifySessionParams {
   timeoutMs?: number
   secureCookie?: boolean
   cookieName?: string
-  logger?: { error?: (...args: unknown[]) => void }
+  logger?: { error?: (...args: unknown[]) => void; debug?: (code: string, metadata: unknown) => void }
+  /** Report failed decisions through `logger.debug` (or `console.debug`). */
+  debug?: boolean
 }
 
 /** The session in the shape of /api/auth/session's body, or null (also for failures). */

@@ -13,6 +13,7 @@
 // to null: a denial, never an allow.
 const native = require('./native')
 const jwt = require('./jwt')
+const { NextAuthNativeError, checkSecret } = require('./options')
 
 const V4 = 'next-auth.session-token'
 const V5 = 'authjs.session-token'
@@ -24,7 +25,21 @@ const V5 = 'authjs.session-token'
 const MAX_STORES = 16
 const stores = new Map()
 
-const { defaultSecureCookie, cookieHeaderOf: rawCookieHeader, cookiePairs } = jwt._internal
+const { defaultSecureCookie, cookieHeaderOf: rawCookieHeader, cookiePairs, nameChoice, logDebug } = jwt._internal
+
+/** A configuration error with `.code === 'CONFIG_INVALID'`. */
+function invalid(message) {
+  return new NextAuthNativeError('CONFIG_INVALID', message)
+}
+
+/** verifySession's strategy rule (also explainSession's). */
+function strategyOf(params) {
+  const strategy = params.strategy ?? (params.database || params.sessionEndpoint ? 'database' : 'jwt')
+  if (strategy !== 'jwt' && strategy !== 'database') {
+    throw invalid(`[next-auth-native] CONFIG_INVALID: unknown strategy ${JSON.stringify(strategy)} in \`strategy\`. Use "jwt" or "database".`)
+  }
+  return strategy
+}
 
 function cookieNames(params) {
   const secure = params.secureCookie ?? defaultSecureCookie()
@@ -110,14 +125,19 @@ function storeFor(params) {
     `${params.timeoutMs}\u0001${params.pool}\u0001${names.join('\u0002')}\u0001${both}`
   let store = fast.get(fk)
   if (store !== undefined) return store
-  const init = storeInit(params, names)
+  let init
+  try {
+    init = storeInit(params, names)
+  } catch (err) {
+    throw invalid(`[next-auth-native] CONFIG_INVALID: ${err.message}`)
+  }
   const key = JSON.stringify(init)
   store = stores.get(key)
   if (store === undefined) {
     try {
       store = native.compileSessionStore(init)
     } catch (err) {
-      throw new TypeError(`[next-auth-native] invalid session store configuration: ${err.message}`)
+      throw invalid(`[next-auth-native] CONFIG_INVALID: invalid session store configuration: ${err.message}`)
     }
     if (stores.size >= MAX_STORES) stores.delete(stores.keys().next().value)
     stores.set(key, store)
@@ -154,6 +174,21 @@ function sessionFromToken(token) {
   return { user: { id: s(token.sub), name: s(token.name), email: s(token.email), image: s(token.picture) }, expires }
 }
 
+/** The database decision, explained by the store itself (the same lookup). */
+async function explainDatabase(params, store, cookie) {
+  return native.sessionExplain(store, cookie, nameChoice(params))
+}
+
+/** Debug log of a denial decided without I/O (no cookie, malformed, negative cache). */
+async function debugDatabase(params, store, cookie) {
+  try {
+    const e = await explainDatabase(params, store, cookie)
+    if (e.code !== 'OK') logDebug(params, store, e.code, { message: e.message, cookie: { expected: e.expected, found: e.found }, reason: e.reason })
+  } catch {
+    // Debug logging never changes a decision.
+  }
+}
+
 async function verifyDatabase(params) {
   const logger = params.logger ?? console
   const store = storeFor(params) // throws TypeError for a bad configuration
@@ -162,12 +197,20 @@ async function verifyDatabase(params) {
   let out
   try {
     out = native.sessionCheck(store, cookie)
-    if (out === false) return null
+    if (out === false) {
+      if (params.debug === true || typeof params.logger?.debug === 'function') await debugDatabase(params, store, cookie)
+      return null
+    }
     if (out === true) {
       const r = await native.sessionLookup(store, cookie)
       if (r.log) logger.error?.(r.log)
       out = r.session
-      if (!out) return null
+      if (!out) {
+        if (r.code && (params.debug === true || typeof params.logger?.debug === 'function')) {
+          logDebug(params, store, r.code, { message: `The session store (${native.sessionStoreLabel(store)}) answered ${r.code}.` })
+        }
+        return null
+      }
     }
     return JSON.parse(out)
   } catch (err) {
@@ -186,10 +229,10 @@ async function verifyDatabase(params) {
  * Rejects only for a missing `req` or an invalid configuration.
  */
 async function verifySession(params) {
-  if (!params || !params.req) throw new Error('Must pass `req` to verifySession()')
-  const strategy = params.strategy ?? (params.database || params.sessionEndpoint ? 'database' : 'jwt')
+  if (!params || !params.req) throw invalid('Must pass `req` to verifySession()')
+  const strategy = strategyOf(params)
   if (strategy === 'database') return verifyDatabase(params)
-  if (strategy !== 'jwt') throw new TypeError(`verifySession: unknown strategy ${JSON.stringify(strategy)} ("jwt" or "database")`)
+  checkSecret(params.secret)
   const token = await jwt.getToken({
     req: params.req,
     secret: params.secret,
@@ -199,6 +242,7 @@ async function verifySession(params) {
     jwt: params.jwt,
     decode: params.decode,
     logger: params.logger,
+    debug: params.debug,
   })
   if (!token || typeof token !== 'object') return null
   return sessionFromToken(token)
@@ -207,7 +251,10 @@ async function verifySession(params) {
 module.exports = { verifySession, sessionFromToken }
 module.exports.default = verifySession
 Object.defineProperty(module.exports, '_internal', {
-  value: { storeFor, cookieHeaderOf, storeInit, cookieNames, label: (params) => native.sessionStoreLabel(storeFor(params)),
-    pushLive: (params) => native.sessionStorePushLive(storeFor(params)) },
+  value: {
+    storeFor, cookieHeaderOf, storeInit, cookieNames, strategyOf, explainDatabase, invalid,
+    label: (params) => native.sessionStoreLabel(storeFor(params)),
+    pushLive: (params) => native.sessionStorePushLive(storeFor(params)),
+  },
   enumerable: false,
 })

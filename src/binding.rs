@@ -3,6 +3,8 @@
 //! thrown configuration error, never a crash.
 
 use crate::claims::now_seconds;
+use crate::error::{self, NameChoice, SessionError};
+use crate::explain;
 use crate::jws::{JwsVerifier, KeyInput};
 use crate::cookies::{MAX_HEADER_LEN, MAX_TOKEN_LEN};
 use crate::token::{Cookies, Outcome, Reader, ReaderOptions, ReaderSet, Step, V4Key};
@@ -109,7 +111,7 @@ fn utf8_into<'b>(s: &JsString, buf: &'b mut [MaybeUninit<u8>]) -> Option<&'b str
 
 fn outcome(o: Outcome) -> Option<String> {
     match o {
-        Outcome::None => None,
+        Outcome::Denied(_) => None,
         Outcome::Raw(t) => Some(t),
         Outcome::Claims { json, .. } => Some(json),
     }
@@ -144,7 +146,7 @@ pub fn read_cookie(reader: &External<ReaderSet>, cookie: JsString, raw: bool) ->
             Some(s) => Either::A(s),
             None => Either::B(false),
         },
-        Step::Deny => Either::B(false),
+        Step::Deny(_) => Either::B(false),
         Step::NoCookie => Either::B(true),
     }
 }
@@ -198,11 +200,119 @@ pub fn encode_with_key(key: &External<V4Key>, claims_json: String) -> Result<Str
     key.encode(&claims_json).ok_or_else(|| Error::new(Status::GenericFailure, "encode failed"))
 }
 
-/// next-auth v4 `decode`: validated claims JSON text, or null.
+/// Why `decode` failed: this crate's code and jose 4's code and message
+/// for the same failure (what next-auth's `decode` would reject with).
+#[napi(object, object_from_js = false)]
+pub struct DecodeFailure {
+    pub code: &'static str,
+    pub jose_code: &'static str,
+    pub jose_message: &'static str,
+    pub jose_name: &'static str,
+}
+
+fn decode_failure(e: SessionError) -> DecodeFailure {
+    DecodeFailure { code: e.code(), jose_code: e.jose_code(), jose_message: e.jose_message(), jose_name: e.jose_name() }
+}
+
+/// next-auth v4 `decode`: validated claims JSON text, or why not.
 #[napi(catch_unwind)]
-pub fn decode_with_key(key: &External<V4Key>, token: JsString) -> Option<String> {
+pub fn decode_with_key(key: &External<V4Key>, token: JsString) -> Either<String, DecodeFailure> {
     let mut buf = [MaybeUninit::<u8>::uninit(); TOKEN_BUF];
-    key.decode(utf8_into(&token, &mut buf)?, now_seconds())
+    let Some(token) = utf8_into(&token, &mut buf) else {
+        return Either::B(decode_failure(SessionError::TooLarge));
+    };
+    match key.decode(token, now_seconds()) {
+        Ok(json) => Either::A(json),
+        Err(e) => Either::B(decode_failure(e)),
+    }
+}
+
+// --- explanations (src/explain.rs) -----------------------------------------
+
+/// Why the reader reads the names it reads (see `error::NameChoice`).
+#[napi(object)]
+pub struct NameChoiceInit {
+    pub cookie_name: Option<String>,
+    pub salt: Option<bool>,
+    pub secure_cookie: Option<bool>,
+    pub nextauth_url: Option<String>,
+    pub vercel: Option<String>,
+}
+
+impl NameChoiceInit {
+    pub(crate) fn choice(&self) -> NameChoice<'_> {
+        NameChoice {
+            cookie_name: self.cookie_name.as_deref(),
+            salt: self.salt.unwrap_or(false),
+            secure_given: self.secure_cookie,
+            nextauth_url: self.nextauth_url.as_deref(),
+            vercel: self.vercel.as_deref(),
+        }
+    }
+}
+
+#[napi(object, object_from_js = false)]
+pub struct ExplainResult {
+    /// "OK" or a stable error code.
+    pub code: &'static str,
+    pub message: String,
+    /// The claims JSON text (or the raw token with `raw`) when OK.
+    pub value: Option<String>,
+    pub exp: Option<f64>,
+    pub expected: Vec<String>,
+    pub found: Vec<String>,
+    pub reason: String,
+    /// "cookie", "bearer" or "".
+    pub source: &'static str,
+    /// The fix sentence of the code ("" for OK).
+    pub fix: &'static str,
+}
+
+/// getToken's decision, explained: the same reader, the same read.
+#[napi(catch_unwind)]
+pub fn explain_token(
+    reader: &External<ReaderSet>,
+    cookie: Option<String>,
+    names: Option<Vec<String>>,
+    values: Option<Vec<String>>,
+    authorization: Option<String>,
+    raw: bool,
+    choice: NameChoiceInit,
+) -> ExplainResult {
+    let pairs: Vec<(String, String)> = match (names, values) {
+        (Some(n), Some(v)) => n.into_iter().zip(v).collect(),
+        _ => Vec::new(),
+    };
+    let cookies = match &cookie {
+        Some(h) => Cookies::Header(h),
+        None if !pairs.is_empty() => Cookies::Pairs(&pairs),
+        None => Cookies::None,
+    };
+    let e = explain::explain_read(reader.get(), cookies, authorization.as_deref(), raw, now_seconds(), &choice.choice());
+    ExplainResult {
+        code: e.code(),
+        fix: e.error.map_or("", SessionError::fix),
+        message: e.message,
+        value: e.value,
+        exp: e.exp,
+        expected: e.cookie.expected,
+        found: e.cookie.found,
+        reason: e.cookie.reason,
+        source: e.source,
+    }
+}
+
+#[napi(object, object_from_js = false)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub fix: &'static str,
+    pub jose_code: &'static str,
+}
+
+/// Every stable error code with its fix sentence (README table, doctor).
+#[napi(catch_unwind)]
+pub fn error_codes() -> Vec<CodeInfo> {
+    error::ALL.iter().map(|e| CodeInfo { code: e.code(), fix: e.fix(), jose_code: e.jose_code() }).collect()
 }
 
 // --- middleware ------------------------------------------------------------

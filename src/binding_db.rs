@@ -3,6 +3,10 @@
 //! on napi's tokio runtime (security.md RS-5: no I/O on the event loop).
 //! Every export catches panics (RS-1); a panic inside a lookup is a denial.
 
+use crate::binding::NameChoiceInit;
+use crate::cookies;
+use crate::error::{self, SessionError};
+use crate::explain;
 use crate::store::schema::{Mapping, MappingInput};
 use crate::store::{self, Check, SessionStore, StoreConfig, Verdict};
 use futures_util::FutureExt;
@@ -51,12 +55,14 @@ pub struct SessionStoreInit {
     pub push: Option<String>,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct SessionLookup {
     /// The session as JSON text, or null.
     pub session: Option<String>,
     /// One log line to print (an incident began or persists), or null.
     pub log: Option<String>,
+    /// Why there is no session (a stable code), or null.
+    pub code: Option<&'static str>,
 }
 
 /// Builds a session store. Throws on an invalid configuration.
@@ -122,7 +128,7 @@ pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<Sess
 pub fn session_check(store: &External<Arc<SessionStore>>, cookie: String) -> Either<String, bool> {
     match store.check(&cookie) {
         Check::Hit(json) => Either::A(json),
-        Check::Deny => Either::B(false),
+        Check::Deny(_) => Either::B(false),
         Check::Miss => Either::B(true),
     }
 }
@@ -136,11 +142,61 @@ pub fn session_lookup<'env>(
 ) -> Result<PromiseRaw<'env, SessionLookup>> {
     let store = Arc::clone(store);
     env.spawn_future(async move {
-        let verdict = AssertUnwindSafe(store.lookup(&cookie)).catch_unwind().await.unwrap_or_else(|_| Verdict {
-            session: None,
-            log: Some("[next-auth-native][error][SESSION_STORE] internal error during a session lookup; denied".into()),
-        });
-        Ok(SessionLookup { session: verdict.session, log: verdict.log })
+        let verdict = AssertUnwindSafe(store.lookup(&cookie)).catch_unwind().await.unwrap_or_else(|_| panic_verdict());
+        Ok(SessionLookup { session: verdict.session, log: verdict.log, code: verdict.error.map(SessionError::code) })
+    })
+}
+
+fn panic_verdict() -> Verdict {
+    Verdict::failed(
+        SessionError::DbUnavailable,
+        Some("[next-auth-native][error][SESSION_STORE] internal error during a session lookup; denied".into()),
+    )
+}
+
+#[napi(object, object_from_js = false)]
+pub struct SessionExplain {
+    /// "OK" or a stable error code.
+    pub code: &'static str,
+    pub message: String,
+    pub session: Option<String>,
+    pub log: Option<String>,
+    pub expected: Vec<String>,
+    pub found: Vec<String>,
+    pub reason: String,
+    pub fix: &'static str,
+    /// "database" or "endpoint".
+    pub store: &'static str,
+    pub label: String,
+}
+
+/// The database decision, explained: the same store, the same lookup.
+#[napi(catch_unwind)]
+pub fn session_explain<'env>(
+    env: &'env Env,
+    store: &External<Arc<SessionStore>>,
+    cookie: String,
+    choice: NameChoiceInit,
+) -> Result<PromiseRaw<'env, SessionExplain>> {
+    let store = Arc::clone(store);
+    env.spawn_future(async move {
+        let verdict = AssertUnwindSafe(store.lookup(&cookie)).catch_unwind().await.unwrap_or_else(|_| panic_verdict());
+        let expected: Vec<&str> = store.cookie_names().iter().map(String::as_str).collect();
+        let mut ctx = explain::cookie_context(cookies::header_names(&cookie), &expected, &[], &choice.choice());
+        let error = explain::refine(verdict.error, &mut ctx);
+        let message = error::explain_message(error, &ctx);
+        Ok(SessionExplain {
+            code: error.map_or("OK", SessionError::code),
+            fix: error.map_or("", SessionError::fix),
+            message,
+            session: verdict.session,
+            log: verdict.log,
+            expected: ctx.expected,
+            found: ctx.found,
+            reason: ctx.reason,
+            store: if store.is_endpoint() { "endpoint" } else { "database" },
+            label: store.label().to_owned(),
+        })
     })
 }
 

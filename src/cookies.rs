@@ -12,6 +12,7 @@
 //! exact names, a strict chunk grammar (`name` or `name.0 … name.(n-1)`,
 //! contiguous), conflicting duplicates deny, size and count caps.
 
+use crate::error::SessionError;
 use std::borrow::Cow;
 
 /// Largest `Cookie` header we parse (security.md CK-5).
@@ -30,7 +31,9 @@ pub enum Lookup<'a> {
     Absent,
     /// Present but unusable (conflicting duplicates, gaps, base and chunks
     /// mixed, too many chunks, too long). Denies; never falls back to Bearer.
-    Invalid,
+    /// Carries why: [`SessionError::DuplicateCookie`], [`SessionError::ChunksInvalid`]
+    /// or [`SessionError::TooLarge`].
+    Invalid(SessionError),
     /// The token, borrowed from the header when it needed no reassembly.
     Found(Cow<'a, str>),
 }
@@ -50,11 +53,48 @@ pub fn secure_cookie_from_env() -> bool {
     }
 }
 
+/// The same default from given values (for explanations and the doctor).
+pub fn secure_default(nextauth_url: Option<&str>, vercel: Option<&str>) -> bool {
+    match nextauth_url {
+        Some(url) => url.starts_with("https://"),
+        None => vercel.is_some_and(|v| !v.is_empty()),
+    }
+}
+
+/// The base names of the session cookies in `names` (each cookie name, a
+/// chunk `base.N` counted under `base`) that are one of `known`, in the
+/// order first seen, without repeats. Used to explain, never to decide.
+pub fn present_families<'k, 'n>(names: impl IntoIterator<Item = &'n str>, known: &[&'k str]) -> Vec<&'k str> {
+    let mut out: Vec<&'k str> = Vec::new();
+    for name in names {
+        let base = match name.rsplit_once('.') {
+            Some((b, idx)) if chunk_index(idx).is_some() && known.contains(&b) => b,
+            _ => name,
+        };
+        if let Some(k) = known.iter().find(|k| **k == base) {
+            if !out.contains(k) {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+/// The cookie names of a `Cookie` header, split as [`lookup_header`] splits it.
+pub fn header_names(header: &str) -> impl Iterator<Item = &str> {
+    header
+        .split(';')
+        .map(|p| p.trim_start_matches(' '))
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').map_or(p, |(n, _)| n))
+        .take(MAX_PAIRS + 1)
+}
+
 #[derive(Default)]
 struct Family<'a> {
     base: Option<Cow<'a, str>>,
     chunks: [Option<Cow<'a, str>>; MAX_CHUNKS],
-    invalid: bool,
+    invalid: Option<SessionError>,
 }
 
 impl<'a> Family<'a> {
@@ -76,22 +116,22 @@ impl<'a> Family<'a> {
             Some(idx) => match chunk_index(idx) {
                 Some(i) if i < MAX_CHUNKS => &mut self.chunks[i],
                 Some(_) => {
-                    self.invalid = true; // more chunks than we accept
+                    self.invalid = Some(SessionError::ChunksInvalid); // more chunks than we accept
                     return true;
                 }
                 None => return false, // `name.x`, `name.01`: not ours, ignored
             },
         };
         // An empty value is no credential (v5 ignores them; v4 joins "" harmlessly).
-        if !value.is_empty() {
-            self.invalid |= !Self::put(slot, value);
+        if !value.is_empty() && !Self::put(slot, value) && self.invalid.is_none() {
+            self.invalid = Some(SessionError::DuplicateCookie);
         }
         true
     }
 
     fn finish(self) -> Lookup<'a> {
-        if self.invalid {
-            return Lookup::Invalid;
+        if let Some(e) = self.invalid {
+            return Lookup::Invalid(e);
         }
         let n = self.chunks.iter().take_while(|c| c.is_some()).count();
         let trailing = self.chunks[n..].iter().any(Option::is_some);
@@ -105,10 +145,10 @@ impl<'a> Family<'a> {
                 }
                 Cow::Owned(s)
             }
-            _ => return Lookup::Invalid, // gap, or base and chunks together
+            _ => return Lookup::Invalid(SessionError::ChunksInvalid), // gap, or base and chunks together
         };
         if out.len() > MAX_TOKEN_LEN {
-            Lookup::Invalid
+            Lookup::Invalid(SessionError::TooLarge)
         } else {
             Lookup::Found(out)
         }
@@ -215,7 +255,7 @@ impl<'a, 'b> Collector<'a, 'b> {
     /// One [`Lookup`] per base name, in order (unused slots are `Absent`).
     pub fn finish(self) -> [Lookup<'a>; MAX_FAMILIES] {
         if self.pairs > MAX_PAIRS {
-            return [Lookup::Invalid, Lookup::Invalid];
+            return [Lookup::Invalid(SessionError::TooLarge), Lookup::Invalid(SessionError::TooLarge)];
         }
         self.families.map(Family::finish)
     }
@@ -224,7 +264,7 @@ impl<'a, 'b> Collector<'a, 'b> {
 /// Parses a `Cookie` header and returns one [`Lookup`] per base name.
 pub fn lookup_header<'a>(header: &'a str, bases: &[&str]) -> [Lookup<'a>; MAX_FAMILIES] {
     if header.len() > MAX_HEADER_LEN {
-        return [Lookup::Invalid, Lookup::Invalid];
+        return [Lookup::Invalid(SessionError::TooLarge), Lookup::Invalid(SessionError::TooLarge)];
     }
     let mut c = Collector::new(bases);
     // Slicing at ASCII ';' is always on a char boundary.
@@ -245,6 +285,9 @@ mod tests {
     use super::*;
 
     const N: &str = "next-auth.session-token";
+    const CHUNKS: Lookup<'static> = Lookup::Invalid(SessionError::ChunksInvalid);
+    const DUP: Lookup<'static> = Lookup::Invalid(SessionError::DuplicateCookie);
+    const BIG: Lookup<'static> = Lookup::Invalid(SessionError::TooLarge);
 
     fn one(h: &str) -> Lookup<'_> {
         let [first, _] = lookup_header(h, &[N]);
@@ -267,10 +310,10 @@ mod tests {
 
     #[test]
     fn strict_chunk_grammar() {
-        assert_eq!(one(&format!("{N}.0=A; {N}.2=C")), Lookup::Invalid); // gap
-        assert_eq!(one(&format!("{N}.1=B")), Lookup::Invalid); // no .0
-        assert_eq!(one(&format!("{N}=X; {N}.0=A; {N}.1=B")), Lookup::Invalid); // mixed
-        assert_eq!(one(&format!("{N}.8=A")), Lookup::Invalid); // too many
+        assert_eq!(one(&format!("{N}.0=A; {N}.2=C")), CHUNKS); // gap
+        assert_eq!(one(&format!("{N}.1=B")), CHUNKS); // no .0
+        assert_eq!(one(&format!("{N}=X; {N}.0=A; {N}.1=B")), CHUNKS); // mixed
+        assert_eq!(one(&format!("{N}.8=A")), CHUNKS); // too many
         // names that merely share the prefix are ignored, never concatenated
         assert_eq!(one(&format!("{N}.x=J; {N}.01=J; {N}X=J; {N}-foo=J; {N}=T")), found("T"));
         assert_eq!(one(&format!("{N}.0x1=J; {N}.-1=J")), Lookup::Absent);
@@ -282,8 +325,8 @@ mod tests {
     #[test]
     fn duplicates() {
         assert_eq!(one(&format!("{N}=A; {N}=A")), found("A"));
-        assert_eq!(one(&format!("{N}=A; {N}=B")), Lookup::Invalid);
-        assert_eq!(one(&format!("{N}.0=A; {N}.0=Z; {N}.1=B")), Lookup::Invalid);
+        assert_eq!(one(&format!("{N}=A; {N}=B")), DUP);
+        assert_eq!(one(&format!("{N}.0=A; {N}.0=Z; {N}.1=B")), DUP);
     }
 
     #[test]
@@ -317,20 +360,20 @@ mod tests {
         assert_eq!(one(&format!("{N} =T")), found("T"));
         assert_eq!(one(&format!("{N}= T")), found(" T")); // kept: next-auth fails on it too
         // the strict rules on duplicates and chunks still hold
-        assert_eq!(one(&format!("{N}=A ; {N} =B")), Lookup::Invalid);
+        assert_eq!(one(&format!("{N}=A ; {N} =B")), Lookup::Invalid(SessionError::DuplicateCookie));
         assert_eq!(one(&format!("{N}=A ; {N} =A")), found("A"));
-        assert_eq!(one(&format!("{N}.0 =A; {N}.2=C ")), Lookup::Invalid);
+        assert_eq!(one(&format!("{N}.0 =A; {N}.2=C ")), Lookup::Invalid(SessionError::ChunksInvalid));
         assert_eq!(one(&format!("{N}.0 =A; {N}.1=B\t")), found("AB"));
     }
 
     #[test]
     fn caps() {
         let big = format!("{N}={}", "a".repeat(MAX_HEADER_LEN));
-        assert_eq!(one(&big), Lookup::Invalid);
+        assert_eq!(one(&big), BIG);
         let pairs: Vec<String> = (0..300).map(|i| format!("c{i}=1")).collect();
-        assert_eq!(one(&format!("{}; {N}=tok", pairs.join("; "))), Lookup::Invalid);
+        assert_eq!(one(&format!("{}; {N}=tok", pairs.join("; "))), BIG);
         let long = format!("{N}.0={0}; {N}.1={0}; {N}.2={0}; {N}.3={0}; {N}.4={0}", "a".repeat(3933));
-        assert_eq!(one(&long), Lookup::Invalid);
+        assert_eq!(one(&long), BIG);
     }
 
     #[test]
@@ -340,5 +383,14 @@ mod tests {
         // The secure and plain names never mix.
         let r = lookup_header("__Secure-next-auth.session-token=s", &[N]);
         assert_eq!(r, [Lookup::Absent, Lookup::Absent]);
+    }
+
+    #[test]
+    fn families_present() {
+        let known = [N, "__Secure-next-auth.session-token", "authjs.session-token"];
+        let h = "a=1; __Secure-next-auth.session-token.1=x; __Secure-next-auth.session-token.0=y; authjs.session-token=z; next-auth.session-token.x=q";
+        assert_eq!(present_families(header_names(h), &known), ["__Secure-next-auth.session-token", "authjs.session-token"]);
+        assert!(secure_default(Some("https://x"), None) && !secure_default(Some("http://x"), Some("1")));
+        assert!(secure_default(None, Some("1")) && !secure_default(None, Some("")) && !secure_default(None, None));
     }
 }

@@ -5,6 +5,7 @@
 //! at least 32 bytes. The header and payload get the same strict parse as
 //! JWE tokens before the signature is checked by the `jsonwebtoken` crate.
 
+use crate::error::SessionError;
 use crate::{b64, claims, json};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
@@ -115,30 +116,43 @@ impl JwsVerifier {
         Ok(JwsVerifier { algorithms: algs, key, validation, issuer, audience })
     }
 
-    /// Verifies `token`; returns the payload JSON text and its `exp`.
-    pub fn verify(&self, token: &str, now: i64) -> Option<(String, f64)> {
+    /// Verifies `token`; returns the payload JSON text and its `exp`, or why not.
+    pub fn verify(&self, token: &str, now: i64) -> Result<(String, f64), SessionError> {
+        use SessionError::*;
         if token.len() > MAX_TOKEN_LEN {
-            return None;
+            return Err(TooLarge);
         }
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(_sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-            return None;
+            return Err(Malformed);
         };
         // No crit, b64, cty, jwk, jku, x5u, …
-        let header: Header = json::parse_header(std::str::from_utf8(&b64::decode(h)?).ok()?)?;
+        let header_bytes = b64::decode(h).ok_or(Malformed)?;
+        let header: Header =
+            json::parse_header(std::str::from_utf8(&header_bytes).map_err(|_| Malformed)?).ok_or(HeaderNotAllowed)?;
         if !Algorithm::from_str(&header.alg).is_ok_and(|a| self.algorithms.contains(&a)) {
-            return None;
+            return Err(HeaderNotAllowed);
         }
-        let payload = String::from_utf8(b64::decode(p)?).ok()?;
-        let exp = claims::validate(&json::scan_claims(&payload)?, now).ok()?;
+        let payload = String::from_utf8(b64::decode(p).ok_or(Malformed)?).map_err(|_| Malformed)?;
+        let exp = claims::validate(&json::scan_claims(&payload).ok_or(Malformed)?, now)?;
         if self.issuer.is_some() || self.audience.is_some() {
-            let reg: Registered = serde_json::from_str(&payload).ok()?;
+            let reg: Registered = serde_json::from_str(&payload).map_err(|_| Malformed)?;
             if !self.issuer_ok(reg.iss.as_ref()) || !self.audience_ok(reg.aud.as_ref()) {
-                return None;
+                return Err(ClaimInvalid);
             }
         }
-        jsonwebtoken::decode::<serde::de::IgnoredAny>(token, &self.key, &self.validation).ok()?;
-        Some((payload, exp))
+        jsonwebtoken::decode::<serde::de::IgnoredAny>(token, &self.key, &self.validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            match e.kind() {
+                K::ExpiredSignature => Expired,
+                K::ImmatureSignature => NotYetValid,
+                K::InvalidIssuer | K::InvalidAudience | K::MissingRequiredClaim(_) | K::InvalidSubject => ClaimInvalid,
+                K::InvalidToken | K::Base64(_) | K::Json(_) | K::Utf8(_) => Malformed,
+                K::InvalidAlgorithm => HeaderNotAllowed,
+                _ => SignatureInvalid,
+            }
+        })?;
+        Ok((payload, exp))
     }
 
     fn issuer_ok(&self, iss: Option<&Value>) -> bool {
@@ -206,17 +220,17 @@ mod tests {
     fn hs256_round_trip_and_policy() {
         let v = verifier(&["HS256"]);
         let t = hs(json!({"sub": "1", "exp": now() + 60}), Algorithm::HS256);
-        assert!(v.verify(&t, now()).is_some());
+        assert!(v.verify(&t, now()).is_ok());
         // algorithm not on the list
-        assert!(v.verify(&hs(json!({"sub": "1", "exp": now() + 60}), Algorithm::HS512), now()).is_none());
+        assert!(v.verify(&hs(json!({"sub": "1", "exp": now() + 60}), Algorithm::HS512), now()).is_err());
         // exp required, boundaries as jose
-        assert!(v.verify(&hs(json!({"sub": "1"}), Algorithm::HS256), now()).is_none());
-        assert!(v.verify(&hs(json!({"exp": now() - 15}), Algorithm::HS256), now()).is_none());
+        assert!(v.verify(&hs(json!({"sub": "1"}), Algorithm::HS256), now()).is_err());
+        assert!(v.verify(&hs(json!({"exp": now() - 15}), Algorithm::HS256), now()).is_err());
         // tampered signature
         let mut bad = t.clone();
         bad.pop();
         bad.push(if t.ends_with('A') { 'B' } else { 'A' });
-        assert!(v.verify(&bad, now()).is_none());
+        assert!(v.verify(&bad, now()).is_err());
     }
 
     #[test]
@@ -224,9 +238,9 @@ mod tests {
         let v = verifier(&["HS256"]);
         let payload = b64::encode(json!({"exp": now() + 60}).to_string().as_bytes());
         let none = format!("{}.{payload}.", b64::encode(br#"{"alg":"none"}"#));
-        assert!(v.verify(&none, now()).is_none());
+        assert!(v.verify(&none, now()).is_err());
         let crit = format!("{}.{payload}.AAAA", b64::encode(br#"{"alg":"HS256","crit":["b64"],"b64":false}"#));
-        assert!(v.verify(&crit, now()).is_none());
+        assert!(v.verify(&crit, now()).is_err());
     }
 
     #[test]
@@ -246,14 +260,14 @@ mod tests {
         let v = JwsVerifier::new(&algs, KeyInput::Secret(SECRET), Some(vec!["me".into()]), Some(vec!["app".into()]))
             .unwrap();
         let ok = hs(json!({"iss": "me", "aud": ["x", "app"], "exp": now() + 60}), Algorithm::HS256);
-        assert!(v.verify(&ok, now()).is_some());
+        assert!(v.verify(&ok, now()).is_ok());
         for bad in [
             json!({"iss": "you", "aud": "app", "exp": now() + 60}),
             json!({"iss": "me", "aud": "other", "exp": now() + 60}),
             json!({"iss": "me", "aud": 5, "exp": now() + 60}),
             json!({"aud": "app", "exp": now() + 60}),
         ] {
-            assert!(v.verify(&hs(bad, Algorithm::HS256), now()).is_none());
+            assert!(v.verify(&hs(bad, Algorithm::HS256), now()).is_err());
         }
     }
 }

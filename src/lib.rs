@@ -8,6 +8,8 @@
 pub mod b64;
 pub mod claims;
 pub mod cookies;
+pub mod error;
+pub mod explain;
 pub mod identity;
 pub mod json;
 pub mod jwe;

@@ -4,6 +4,7 @@
 //! first use (v5); reading a request derives nothing.
 
 use crate::claims;
+use crate::error::SessionError;
 use crate::cookies::{self, Lookup};
 use crate::jwe::{self, Enc};
 use crate::jws::JwsVerifier;
@@ -199,7 +200,8 @@ impl ReaderSet {
 /// What a read produced.
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
-    None,
+    /// No session, and why (a `Copy` enum: no allocation on failure).
+    Denied(SessionError),
     /// `raw: true`: the token as found, unchecked.
     Raw(String),
     /// Validated claims as JSON text (a single object), with its `exp`.
@@ -210,7 +212,8 @@ pub enum Outcome {
 #[derive(Debug, PartialEq)]
 pub enum Step<'a> {
     Found(std::borrow::Cow<'a, str>, Rules),
-    Deny,
+    /// A present but unusable cookie, and why.
+    Deny(SessionError),
     NoCookie,
 }
 
@@ -287,10 +290,10 @@ impl Reader {
     pub fn read(&self, cookies: Cookies<'_>, authorization: Option<&str>, raw: bool, now: i64) -> Outcome {
         match self.from_cookies(cookies) {
             Step::Found(token, rules) => self.finish(&token, &rules, raw, now),
-            Step::Deny => Outcome::None,
+            Step::Deny(e) => Outcome::Denied(e),
             Step::NoCookie => match authorization {
                 Some(h) => self.read_bearer(h, raw, now),
-                None => Outcome::None,
+                None => Outcome::Denied(SessionError::NoCookie),
             },
         }
     }
@@ -299,7 +302,7 @@ impl Reader {
     /// `Authorization` header only when [`Reader::from_cookies`] found no cookie.
     pub fn read_bearer(&self, authorization: &str, raw: bool, now: i64) -> Outcome {
         let Some(token) = bearer_token(authorization) else {
-            return Outcome::None;
+            return Outcome::Denied(SessionError::NoCookie);
         };
         let rules = match (&self.bearer_v5_salt, &self.bearer) {
             (Some(salt), Rules::V4) if jwe::peek_enc(&token) == Some(Enc::A256CbcHs512) => {
@@ -326,13 +329,13 @@ impl Reader {
             Err(_) => None,
         };
         match self.decode(token, rules, now) {
-            Some((json, exp)) => {
+            Ok((json, exp)) => {
                 if let (Some(key), Ok(mut cache)) = (key, self.cache.lock()) {
                     cache.put(key, token, rules, &json, exp, now);
                 }
                 Outcome::Claims { json, exp }
             }
-            None => Outcome::None,
+            Err(e) => Outcome::Denied(e),
         }
     }
 
@@ -359,41 +362,66 @@ impl Reader {
             match lookup {
                 Lookup::Found(t) => return Step::Found(t, rules.clone()),
                 // The v5 fallback family is ignored by next-auth v4, so it only falls through.
-                Lookup::Invalid if i == 0 => return Step::Deny,
-                Lookup::Invalid | Lookup::Absent => {}
+                Lookup::Invalid(e) if i == 0 => return Step::Deny(e),
+                Lookup::Invalid(_) | Lookup::Absent => {}
             }
         }
         Step::NoCookie
     }
 
-    /// Decodes and validates `token` under `rules`; JSON text and `exp` on success.
-    pub fn decode(&self, token: &str, rules: &Rules, now: i64) -> Option<(String, f64)> {
+    /// Decodes and validates `token` under `rules`; JSON text and `exp` on
+    /// success, or why not.
+    pub fn decode(&self, token: &str, rules: &Rules, now: i64) -> Result<(String, f64), SessionError> {
         let plaintext = match rules {
-            Rules::Jws => return self.jws.as_ref()?.verify(token, now),
+            Rules::Jws => return self.jws.as_ref().ok_or(SessionError::NoSecret)?.verify(token, now),
             Rules::V4 => {
-                let jwe = jwe::parse(token, &[Enc::A256Gcm]).ok()?;
-                self.v4.iter().find_map(|c| jwe.decrypt_gcm(c).ok())?
+                let jwe = jwe::parse(token, &[Enc::A256Gcm])?;
+                let mut last = SessionError::NoSecret;
+                let mut found = None;
+                for c in &self.v4 {
+                    match jwe.decrypt_gcm(c) {
+                        Ok(p) => {
+                            found = Some(p);
+                            break;
+                        }
+                        Err(e) => last = e.into(),
+                    }
+                }
+                found.ok_or(last)?
             }
             Rules::V5 { salt } => {
-                let jwe = jwe::parse(token, &[Enc::A256CbcHs512, Enc::A256Gcm]).ok()?;
-                let keys = self.v5_keys(salt)?;
+                let jwe = jwe::parse(token, &[Enc::A256CbcHs512, Enc::A256Gcm])?;
+                let keys = self.v5_keys(salt).ok_or(SessionError::NoSecret)?;
                 let key = match &jwe.kid {
                     // Without kid Auth.js tries only the first secret.
-                    None => keys.first()?,
-                    Some(kid) => keys.iter().find(|k| match jwe.enc {
-                        Enc::A256CbcHs512 => k.cbc_kid == *kid,
-                        Enc::A256Gcm => k.gcm_kid == *kid,
-                    })?,
+                    None => keys.first().ok_or(SessionError::NoSecret)?,
+                    Some(kid) => keys
+                        .iter()
+                        .find(|k| match jwe.enc {
+                            Enc::A256CbcHs512 => k.cbc_kid == *kid,
+                            Enc::A256Gcm => k.gcm_kid == *kid,
+                        })
+                        .ok_or(if keys.is_empty() { SessionError::NoSecret } else { SessionError::DecryptFailed })?,
                 };
                 match jwe.enc {
-                    Enc::A256CbcHs512 => jwe.decrypt_cbc_hs512(&key.cbc).ok()?,
-                    Enc::A256Gcm => jwe.decrypt_gcm(&key.gcm).ok()?,
+                    Enc::A256CbcHs512 => jwe.decrypt_cbc_hs512(&key.cbc)?,
+                    Enc::A256Gcm => jwe.decrypt_gcm(&key.gcm)?,
                 }
             }
         };
-        let text = String::from_utf8(plaintext).ok()?;
-        let exp = claims::validate(&crate::json::scan_claims(&text)?, now).ok()?;
-        Some((text, exp))
+        let text = String::from_utf8(plaintext).map_err(|_| SessionError::Malformed)?;
+        let exp = claims::validate(&crate::json::scan_claims(&text).ok_or(SessionError::Malformed)?, now)?;
+        Ok((text, exp))
+    }
+
+    /// Whether this reader has a key to decode with (a secret, or a JWS key).
+    pub fn has_key(&self) -> bool {
+        !self.secrets.is_empty() || self.jws.is_some()
+    }
+
+    /// The rules of the first cookie family (for explanations).
+    pub fn first_rules(&self) -> Option<&Rules> {
+        self.families.first().map(|(_, r)| r)
     }
 
     fn v5_keys(&self, salt: &str) -> Option<&[V5Key]> {
@@ -454,12 +482,12 @@ impl V4Key {
         jwe::encrypt_v4(&self.0, claims_json.as_bytes())
     }
 
-    /// next-auth v4 `decode`: the validated claims JSON text.
-    pub fn decode(&self, token: &str, now: i64) -> Option<String> {
-        let jwe = jwe::parse(token, &[Enc::A256Gcm]).ok()?;
-        let text = String::from_utf8(jwe.decrypt_gcm(&self.0).ok()?).ok()?;
-        claims::validate(&crate::json::scan_claims(&text)?, now).ok()?;
-        Some(text)
+    /// next-auth v4 `decode`: the validated claims JSON text, or why not.
+    pub fn decode(&self, token: &str, now: i64) -> Result<String, SessionError> {
+        let jwe = jwe::parse(token, &[Enc::A256Gcm])?;
+        let text = String::from_utf8(jwe.decrypt_gcm(&self.0)?).map_err(|_| SessionError::Malformed)?;
+        claims::validate(&crate::json::scan_claims(&text).ok_or(SessionError::Malformed)?, now)?;
+        Ok(text)
     }
 }
 
@@ -469,8 +497,8 @@ pub fn encode_v4(secret: &[u8], salt: &str, claims_json: &str) -> Option<String>
 }
 
 /// next-auth v4 `decode` with a one-off key.
-pub fn decode_v4(secret: &[u8], salt: &str, token: &str, now: i64) -> Option<String> {
-    V4Key::derive(secret, salt)?.decode(token, now)
+pub fn decode_v4(secret: &[u8], salt: &str, token: &str, now: i64) -> Result<String, SessionError> {
+    V4Key::derive(secret, salt).ok_or(SessionError::NoSecret)?.decode(token, now)
 }
 
 #[cfg(test)]
@@ -517,7 +545,7 @@ mod tests {
         assert_eq!(r.read(Cookies::Header(&h), None, true, now()), Outcome::Raw(t.clone()));
         // the secure name is not read by a non-secure reader
         let h = format!("{V4_SECURE_COOKIE}={t}");
-        assert_eq!(r.read(Cookies::Header(&h), None, false, now()), Outcome::None);
+        assert!(matches!(r.read(Cookies::Header(&h), None, false, now()), Outcome::Denied(_)));
         let secure = reader(|o| o.secure_cookie = true);
         assert!(claims_of(secure.read(Cookies::Header(&h), None, false, now())).is_some());
     }
@@ -544,10 +572,10 @@ mod tests {
         assert!(claims_of(r.read(Cookies::None, Some(&auth), false, now())).is_some());
         // garbage cookie wins and denies
         let h = format!("{V4_COOKIE}=garbage");
-        assert_eq!(r.read(Cookies::Header(&h), Some(&auth), false, now()), Outcome::None);
+        assert!(matches!(r.read(Cookies::Header(&h), Some(&auth), false, now()), Outcome::Denied(_)));
         // conflicting duplicates deny, with no fallback
         let h = format!("{V4_COOKIE}=a; {V4_COOKIE}=b");
-        assert_eq!(r.read(Cookies::Header(&h), Some(&auth), false, now()), Outcome::None);
+        assert!(matches!(r.read(Cookies::Header(&h), Some(&auth), false, now()), Outcome::Denied(_)));
     }
 
     #[test]
@@ -563,18 +591,18 @@ mod tests {
         assert_eq!(claims_of(r.read(Cookies::Header(&h), None, false, now())), Some(json.clone()));
         // wrong kid → no key; old secret without kid → only the first secret is tried
         let t2 = jwe::encrypt_v5_cbc(&old, "nope", json.as_bytes()).unwrap();
-        assert_eq!(r.read(Cookies::Header(&format!("{V5_COOKIE}={t2}")), None, false, now()), Outcome::None);
+        assert!(matches!(r.read(Cookies::Header(&format!("{V5_COOKIE}={t2}")), None, false, now()), Outcome::Denied(_)));
         // minted for another cookie name (salt binding)
         let other = keys::derive_v5::<64>(b"new-secret", "other").unwrap();
         let t3 = jwe::encrypt_v5_cbc(&other, &keys::oct_thumbprint(other.as_ref()), json.as_bytes()).unwrap();
-        assert_eq!(r.read(Cookies::Header(&format!("{V5_COOKIE}={t3}")), None, false, now()), Outcome::None);
+        assert!(matches!(r.read(Cookies::Header(&format!("{V5_COOKIE}={t3}")), None, false, now()), Outcome::Denied(_)));
         // v4 cookie takes precedence when present
         let v4 = encode_v4(b"new-secret", "", &json).unwrap();
         let h = format!("{V5_COOKIE}={t}; {V4_COOKIE}={v4}");
         assert!(claims_of(r.read(Cookies::Header(&h), None, false, now())).is_some());
         // a v5 token in the v4 cookie is rejected (no cross-version decode)
         let h = format!("{V4_COOKIE}={t}");
-        assert_eq!(r.read(Cookies::Header(&h), None, false, now()), Outcome::None);
+        assert!(matches!(r.read(Cookies::Header(&h), None, false, now()), Outcome::Denied(_)));
     }
 
     #[test]
@@ -583,11 +611,11 @@ mod tests {
         // Encrypted with the session key (pre-4.24.5 issuer): shape check rejects it.
         let json = format!(r#"{{"value":"x","iat":1,"exp":{},"jti":"j"}}"#, now() + 900);
         let h = format!("{V4_COOKIE}={}", v4_token(&json));
-        assert_eq!(r.read(Cookies::Header(&h), None, false, now()), Outcome::None);
+        assert!(matches!(r.read(Cookies::Header(&h), None, false, now()), Outcome::Denied(_)));
         // Encrypted with the salted state key: wrong key.
         let t = encode_v4(SECRET.as_bytes(), "next-auth.state", &format!(r#"{{"sub":"1","exp":{}}}"#, now() + 60));
         let h = format!("{V4_COOKIE}={}", t.unwrap());
-        assert_eq!(r.read(Cookies::Header(&h), None, false, now()), Outcome::None);
+        assert!(matches!(r.read(Cookies::Header(&h), None, false, now()), Outcome::Denied(_)));
     }
 
     #[test]
@@ -600,7 +628,7 @@ mod tests {
         assert!(claims_of(r.read(Cookies::Header(&h), None, false, t0)).is_some()); // now cached
         assert_eq!(r.cache.lock().unwrap().map.len(), 1);
         assert!(claims_of(r.read(Cookies::Header(&h), None, false, t0 + 50)).is_some());
-        assert_eq!(r.read(Cookies::Header(&h), None, false, t0 + 115), Outcome::None);
+        assert!(matches!(r.read(Cookies::Header(&h), None, false, t0 + 115), Outcome::Denied(_)));
         // bounded
         for i in 0..(CACHE_CAPACITY + 10) {
             let t = v4_token(&format!(r#"{{"i":{i},"exp":{}}}"#, t0 + 100));
@@ -617,7 +645,7 @@ mod tests {
         let r = reader(|o| o.secrets.clear());
         let t = v4_token(&format!(r#"{{"exp":{}}}"#, now() + 60));
         let h = format!("{V4_COOKIE}={t}");
-        assert_eq!(r.read(Cookies::Header(&h), None, false, now()), Outcome::None);
+        assert!(matches!(r.read(Cookies::Header(&h), None, false, now()), Outcome::Denied(_)));
         assert_eq!(r.read(Cookies::Header(&h), None, true, now()), Outcome::Raw(t));
     }
 }

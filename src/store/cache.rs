@@ -3,6 +3,7 @@
 //! TTL and never past the session's `expires`; a separate, bounded negative
 //! cache remembers "no such session" for the TTL. A TTL of 0 disables both.
 
+use crate::error::SessionError;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -87,15 +88,15 @@ struct Positive {
 pub enum Cached {
     /// A valid session (its JSON text).
     Hit(String),
-    /// Recently looked up and not a session.
-    Negative,
+    /// Recently looked up and not a session, and why.
+    Negative(SessionError),
     Miss,
 }
 
 pub struct SessionCache {
     ttl: Duration,
     pos: Bounded<Positive>,
-    neg: Bounded<Instant>,
+    neg: Bounded<(Instant, SessionError)>,
     /// Counts push evictions, so a lookup that raced one can tell.
     epoch: u64,
 }
@@ -120,7 +121,7 @@ impl SessionCache {
             }
         }
         match self.neg.get(token) {
-            Some(until) if now < *until => Cached::Negative,
+            Some((until, why)) if now < *until => Cached::Negative(*why),
             _ => Cached::Miss,
         }
     }
@@ -133,12 +134,12 @@ impl SessionCache {
         self.pos.insert(token, Positive { json: json.to_owned(), expires_ms, until: now + self.ttl });
     }
 
-    pub fn put_none(&mut self, token: &str, now: Instant) {
+    pub fn put_none(&mut self, token: &str, why: SessionError, now: Instant) {
         if !self.enabled() {
             return;
         }
         self.pos.remove(token);
-        self.neg.insert(token, now + self.ttl);
+        self.neg.insert(token, (now + self.ttl, why));
     }
 }
 
@@ -189,8 +190,8 @@ mod tests {
         assert_eq!(c.get("a", t0, 2001), Cached::Miss); // never past expires
         assert_eq!(c.get("a", t0 + Duration::from_secs(5), 1000), Cached::Miss); // TTL over
         assert_eq!(c.get("A", t0, 1000), Cached::Miss); // exact key
-        c.put_none("a", t0);
-        assert_eq!(c.get("a", t0, 1000), Cached::Negative);
+        c.put_none("a", SessionError::DbNotFound, t0);
+        assert_eq!(c.get("a", t0, 1000), Cached::Negative(SessionError::DbNotFound));
         assert_eq!(c.get("a", t0 + Duration::from_secs(6), 1000), Cached::Miss);
         c.put_session("a", "{\"x\":1}", 5000, t0);
         assert_eq!(c.get("a", t0, 1000), Cached::Hit("{\"x\":1}".into()));
@@ -201,7 +202,7 @@ mod tests {
         let mut c = SessionCache::new(Duration::ZERO);
         let t0 = Instant::now();
         c.put_session("a", "{}", i64::MAX, t0);
-        c.put_none("b", t0);
+        c.put_none("b", SessionError::DbNotFound, t0);
         assert_eq!(c.get("a", t0, 0), Cached::Miss);
         assert_eq!(c.get("b", t0, 0), Cached::Miss);
         let c = SessionCache::new(Duration::from_secs(3600));
@@ -215,7 +216,7 @@ mod tests {
         for i in 0..(3 * POSITIVE_CAPACITY) {
             let k = format!("t{i}");
             c.put_session(&k, "{}", i64::MAX, t0);
-            c.put_none(&k, t0); // moves it to the negative side
+            c.put_none(&k, SessionError::DbNotFound, t0); // moves it to the negative side
             c.put_session(&k, "{}", i64::MAX, t0);
         }
         let (m, o) = c.pos.sizes();
@@ -235,7 +236,7 @@ mod tests {
         let t0 = Instant::now();
         c.put_session("a", "{}", i64::MAX, t0);
         c.put_session("b", "{}", i64::MAX, t0);
-        c.put_none("n", t0);
+        c.put_none("n", SessionError::DbNotFound, t0);
         c.evict("a");
         c.evict("n");
         assert_eq!(c.get("a", t0, 0), Cached::Miss);

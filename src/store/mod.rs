@@ -21,6 +21,7 @@ pub mod time;
 pub mod tls;
 
 use crate::cookies::{self, Lookup};
+use crate::error::SessionError;
 use cache::{Cached, SessionCache};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -149,7 +150,8 @@ pub struct StoreConfig {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Check {
     Hit(String),
-    Deny,
+    /// Denied without I/O, and why.
+    Deny(SessionError),
     Miss,
 }
 
@@ -159,6 +161,18 @@ pub enum Check {
 pub struct Verdict {
     pub session: Option<String>,
     pub log: Option<String>,
+    /// Why there is no session (`None` with a session).
+    pub error: Option<SessionError>,
+}
+
+impl Verdict {
+    pub fn denied(error: SessionError) -> Verdict {
+        Verdict { session: None, log: None, error: Some(error) }
+    }
+
+    pub fn failed(error: SessionError, log: Option<String>) -> Verdict {
+        Verdict { session: None, log, error: Some(error) }
+    }
 }
 
 pub struct SessionStore {
@@ -254,33 +268,44 @@ impl SessionStore {
     /// The session token from a `Cookie` header, with getToken's cookie rules
     /// (cookies.rs: exact names, strict chunks, conflicting duplicates deny;
     /// the second name is read only when the first is absent), and the index
-    /// of the name it came from. `None` when there is none or it is malformed.
-    pub fn token<'a>(&self, cookie_header: &'a str) -> Option<(usize, Cow<'a, str>)> {
+    /// of the name it came from; otherwise why not (none, or malformed).
+    pub fn token<'a>(&self, cookie_header: &'a str) -> Result<(usize, Cow<'a, str>), SessionError> {
         let names: Vec<&str> = self.cookie_names.iter().map(String::as_str).collect();
         let lookups = cookies::lookup_header(cookie_header, &names);
         for (i, lookup) in lookups.into_iter().enumerate().take(names.len()) {
             match lookup {
-                Lookup::Found(t) => return valid_token(&t).then_some((i, t)),
-                Lookup::Invalid if i == 0 => return None,
-                Lookup::Invalid | Lookup::Absent => {}
+                Lookup::Found(t) if valid_token(&t) => return Ok((i, t)),
+                Lookup::Found(_) => return Err(SessionError::Malformed),
+                Lookup::Invalid(e) if i == 0 => return Err(e),
+                Lookup::Invalid(_) | Lookup::Absent => {}
             }
         }
-        None
+        Err(SessionError::NoCookie)
+    }
+
+    /// The cookie base names this store reads, in order.
+    pub fn cookie_names(&self) -> &[String] {
+        &self.cookie_names
+    }
+
+    /// Whether answers come from a session endpoint (not a database).
+    pub fn is_endpoint(&self) -> bool {
+        matches!(self.source, Source::Http(_))
     }
 
     /// The synchronous half: no I/O, just the token rules and the cache.
     pub fn check(&self, cookie_header: &str) -> Check {
-        let Some((_, token)) = self.token(cookie_header) else {
-            return Check::Deny;
-        };
-        self.cached(&token)
+        match self.token(cookie_header) {
+            Ok((_, token)) => self.cached(&token),
+            Err(e) => Check::Deny(e),
+        }
     }
 
     fn cached(&self, token: &str) -> Check {
         match self.cache.lock() {
             Ok(c) => match c.get(token, Instant::now(), time::now_ms()) {
                 Cached::Hit(json) => Check::Hit(json),
-                Cached::Negative => Check::Deny,
+                Cached::Negative(e) => Check::Deny(e),
                 Cached::Miss => Check::Miss,
             },
             Err(_) => Check::Miss,
@@ -290,12 +315,13 @@ impl SessionStore {
     /// The asynchronous half: the cache, then the source, within the deadline.
     pub async fn lookup(&self, cookie_header: &str) -> Verdict {
         self.start_push();
-        let Some((family, token)) = self.token(cookie_header) else {
-            return Verdict::default();
+        let (family, token) = match self.token(cookie_header) {
+            Ok(t) => t,
+            Err(e) => return Verdict::denied(e),
         };
         match self.cached(&token) {
-            Check::Hit(json) => return Verdict { session: Some(json), log: None },
-            Check::Deny => return Verdict::default(),
+            Check::Hit(json) => return Verdict { session: Some(json), log: None, error: None },
+            Check::Deny(e) => return Verdict::denied(e),
             Check::Miss => {}
         }
         let deadline = tokio::time::Instant::now() + self.timeout;
@@ -339,7 +365,7 @@ impl SessionStore {
             Ok(c) => c,
             Err(LookupError::NotASession) => None,
             Err(e) => {
-                return Verdict { session: None, log: self.incidents.failure(&self.label, &e.describe(self.timeout)) };
+                return Verdict::failed((&e).into(), self.incidents.failure(&self.label, &e.describe(self.timeout)));
             }
         };
         // A data problem (below) continues an incident; anything else ends it.
@@ -348,46 +374,51 @@ impl SessionStore {
         }
         let (expires_ms, json) = match candidate {
             None => {
-                self.put_none(token);
-                return Verdict::default();
+                self.put_none(token, SessionError::DbNotFound);
+                return Verdict::denied(SessionError::DbNotFound);
             }
             Some(Candidate::Body { expires_ms, json }) => (expires_ms, json),
+            Some(Candidate::Row { user, .. }) if user.id.is_none() => {
+                // The LEFT JOIN found the session but no user row.
+                self.put_none(token, SessionError::DbNoUser);
+                return Verdict::denied(SessionError::DbNoUser);
+            }
             Some(Candidate::Row { expires_ms, user }) => {
                 let Some(ms) = expires_ms else {
                     let log = self.incidents.data_problem(&self.label, "a session's expires column is null or not a date-time");
-                    return Verdict { session: None, log };
+                    return Verdict::failed(SessionError::DbUnavailable, log);
                 };
                 if !time::plausible(ms) {
                     let log = self.incidents.data_problem(
                         &self.label,
                         "a session's expires value is outside 1970…2200 (seconds stored where milliseconds are expected, or the reverse?)",
                     );
-                    return Verdict { session: None, log };
+                    return Verdict::failed(SessionError::DbUnavailable, log);
                 }
                 // next-auth: a session is valid while expires >= now.
                 if ms < now_ms {
-                    self.put_none(token);
-                    return Verdict::default();
+                    self.put_none(token, SessionError::DbExpired);
+                    return Verdict::denied(SessionError::DbExpired);
                 }
                 match render(&user, ms) {
                     Some(json) => (ms, json),
-                    None => return Verdict::default(),
+                    None => return Verdict::denied(SessionError::DbUnavailable),
                 }
             }
         };
         if expires_ms < now_ms || !time::plausible(expires_ms) {
-            self.put_none(token);
-            return Verdict::default();
+            self.put_none(token, SessionError::DbExpired);
+            return Verdict::denied(SessionError::DbExpired);
         }
         if let Ok(mut c) = self.cache.lock() {
             c.put_session(token, &json, expires_ms, Instant::now());
         }
-        Verdict { session: Some(json), log: None }
+        Verdict { session: Some(json), log: None, error: None }
     }
 
-    fn put_none(&self, token: &str) {
+    fn put_none(&self, token: &str, why: SessionError) {
         if let Ok(mut c) = self.cache.lock() {
-            c.put_none(token, Instant::now());
+            c.put_none(token, why, Instant::now());
         }
     }
 }

@@ -288,7 +288,8 @@ impl RedisSource {
             return Ok(None);
         };
         let Some(raw) = self.get(&mut conn, &user_key, deadline).await? else {
-            return Ok(None); // orphaned session
+            // An orphaned session: no user behind it (DB_NO_USER, as for SQL's LEFT JOIN).
+            return Ok(Some(Candidate::Row { expires_ms, user: User { id: None, name: None, email: None, image: None } }));
         };
         let user = parse_json(&raw).ok_or_else(|| LookupError::BadResponse("a user value is not a JSON object".into()))?;
         let text = |k: &str| user.get(k).and_then(|v| v.as_str()).map(str::to_owned);

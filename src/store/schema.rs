@@ -154,7 +154,7 @@ impl Mapping {
             None => "CAST(NULL AS TEXT)".to_owned(),
         };
         format!(
-            "SELECT s.{exp}, CAST(u.{id} AS TEXT), {name}, {email}, {image} FROM {st} AS s JOIN {ut} AS u ON u.{id} = s.{uid} WHERE s.{tok} = {ph} LIMIT 2",
+            "SELECT s.{exp}, CAST(u.{id} AS TEXT), {name}, {email}, {image} FROM {st} AS s LEFT JOIN {ut} AS u ON u.{id} = s.{uid} WHERE s.{tok} = {ph} LIMIT 2",
             exp = quote(&self.expires),
             id = quote(&self.id),
             name = text(&self.name),
@@ -197,14 +197,14 @@ mod tests {
         assert_eq!(
             p.sql("$1"),
             "SELECT s.\"expires\", CAST(u.\"id\" AS TEXT), CAST(u.\"name\" AS TEXT), CAST(u.\"email\" AS TEXT), CAST(u.\"image\" AS TEXT) \
-             FROM \"Session\" AS s JOIN \"User\" AS u ON u.\"id\" = s.\"userId\" WHERE s.\"sessionToken\" = $1 LIMIT 2"
+             FROM \"Session\" AS s LEFT JOIN \"User\" AS u ON u.\"id\" = s.\"userId\" WHERE s.\"sessionToken\" = $1 LIMIT 2"
         );
         let g = Mapping::preset("pg-adapter").unwrap();
-        assert!(g.sql("?1").contains("FROM \"sessions\" AS s JOIN \"users\" AS u"));
+        assert!(g.sql("?1").contains("FROM \"sessions\" AS s LEFT JOIN \"users\" AS u"));
         assert!(g.sql("?1").ends_with("= ?1 LIMIT 2"));
         assert!(Mapping::preset("mongo").is_err());
         let d = Mapping::preset("drizzle").unwrap();
-        assert!(d.sql("$1").contains("FROM \"session\" AS s JOIN \"user\" AS u ON u.\"id\" = s.\"userId\" WHERE s.\"sessionToken\" = $1"));
+        assert!(d.sql("$1").contains("FROM \"session\" AS s LEFT JOIN \"user\" AS u ON u.\"id\" = s.\"userId\" WHERE s.\"sessionToken\" = $1"));
         assert_eq!(Mapping::preset("kysely").unwrap(), p);
     }
 
@@ -251,7 +251,7 @@ impl Mapping {
             None => "CAST(NULL AS CHAR)".to_owned(),
         };
         format!(
-            "SELECT s.{exp}, CAST(u.{id} AS CHAR), {name}, {email}, {image} FROM {st} AS s JOIN {ut} AS u ON u.{id} = s.{uid} WHERE s.{tok} = ? AND CAST(s.{tok} AS BINARY) = CAST(? AS BINARY) LIMIT 2",
+            "SELECT s.{exp}, CAST(u.{id} AS CHAR), {name}, {email}, {image} FROM {st} AS s LEFT JOIN {ut} AS u ON u.{id} = s.{uid} WHERE s.{tok} = ? AND CAST(s.{tok} AS BINARY) = CAST(? AS BINARY) LIMIT 2",
             exp = q(&self.expires),
             id = q(&self.id),
             name = text(&self.name),
@@ -275,11 +275,11 @@ mod mysql_tests {
         assert_eq!(
             p.sql_mysql(),
             "SELECT s.`expires`, CAST(u.`id` AS CHAR), CAST(u.`name` AS CHAR), CAST(u.`email` AS CHAR), CAST(u.`image` AS CHAR) \
-             FROM `Session` AS s JOIN `User` AS u ON u.`id` = s.`userId` WHERE s.`sessionToken` = ? AND CAST(s.`sessionToken` AS BINARY) = CAST(? AS BINARY) LIMIT 2"
+             FROM `Session` AS s LEFT JOIN `User` AS u ON u.`id` = s.`userId` WHERE s.`sessionToken` = ? AND CAST(s.`sessionToken` AS BINARY) = CAST(? AS BINARY) LIMIT 2"
         );
         let d = Mapping::preset("drizzle").unwrap();
-        assert!(d.sql_mysql().contains("FROM `session` AS s JOIN `user` AS u"));
-        assert!(d.sql("$1").contains("FROM \"session\" AS s JOIN \"user\" AS u"));
+        assert!(d.sql_mysql().contains("FROM `session` AS s LEFT JOIN `user` AS u"));
+        assert!(d.sql("$1").contains("FROM \"session\" AS s LEFT JOIN \"user\" AS u"));
         let c = Mapping::custom(MappingInput { session_table: Some("auth.logins".into()), image: Some(String::new()), ..Default::default() })
             .unwrap();
         assert!(c.sql_mysql().contains("FROM `auth`.`logins` AS s"));

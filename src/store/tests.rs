@@ -95,17 +95,17 @@ fn token_rules() {
 #[test]
 fn cookie_selection() {
     let s = store("/nonexistent.db", schema::Mapping::preset("prisma").unwrap(), 1000);
-    assert_eq!(s.token("next-auth.session-token=abc").map(|(i, t)| (i, t.into_owned())), Some((0, "abc".into())));
-    assert_eq!(s.token("authjs.session-token=v5").map(|(i, t)| (i, t.into_owned())), Some((1, "v5".into())));
+    assert_eq!(s.token("next-auth.session-token=abc").ok().map(|(i, t)| (i, t.into_owned())), Some((0, "abc".into())));
+    assert_eq!(s.token("authjs.session-token=v5").ok().map(|(i, t)| (i, t.into_owned())), Some((1, "v5".into())));
     // v4 first; conflicting duplicates deny (no fallback to the v5 cookie)
-    assert_eq!(s.token("authjs.session-token=v5; next-auth.session-token=v4").map(|(i, _)| i), Some(0));
-    assert_eq!(s.token("next-auth.session-token=a; next-auth.session-token=b; authjs.session-token=v5"), None);
+    assert_eq!(s.token("authjs.session-token=v5; next-auth.session-token=v4").ok().map(|(i, _)| i), Some(0));
+    assert_eq!(s.token("next-auth.session-token=a; next-auth.session-token=b; authjs.session-token=v5").unwrap_err(), SessionError::DuplicateCookie);
     // SQL-shaped, oversized, percent-decoded-into-bad-chars: refused before any I/O
-    assert_eq!(s.token("next-auth.session-token=x'%20OR%20'1'='1"), None);
-    assert_eq!(s.token(&cookie(&"a".repeat(256))), None);
-    assert_eq!(s.token("next-auth.session-token=a%3Bb"), None);
-    assert_eq!(s.token("other=1"), None);
-    assert_eq!(s.check("other=1"), Check::Deny);
+    assert_eq!(s.token("next-auth.session-token=x'%20OR%20'1'='1").unwrap_err(), SessionError::Malformed);
+    assert_eq!(s.token(&cookie(&"a".repeat(256))).unwrap_err(), SessionError::Malformed);
+    assert_eq!(s.token("next-auth.session-token=a%3Bb").unwrap_err(), SessionError::Malformed);
+    assert_eq!(s.token("other=1").unwrap_err(), SessionError::NoCookie);
+    assert_eq!(s.check("other=1"), Check::Deny(SessionError::NoCookie));
     assert_eq!(s.check(&cookie("fine")), Check::Miss);
 }
 
@@ -127,8 +127,12 @@ fn sqlite_both_presets() {
         assert_eq!(json["user"]["image"], "https://img/p.png");
         assert_eq!(json["expires"], time::format_iso_ms(now + HOUR).unwrap());
         for t in ["p-expired", "p-orphan", "unknown", "g-valid"] {
-            assert_eq!(prisma.lookup(&cookie(t)).await, Verdict::default(), "{t}");
+            assert_eq!(prisma.lookup(&cookie(t)).await.session, None, "{t}");
         }
+        // and each says why (the error model, src/error.rs)
+        assert_eq!(prisma.lookup(&cookie("p-expired")).await.error, Some(SessionError::DbExpired));
+        assert_eq!(prisma.lookup(&cookie("p-orphan")).await.error, Some(SessionError::DbNoUser));
+        assert_eq!(prisma.lookup(&cookie("unknown")).await.error, Some(SessionError::DbNotFound));
         // seconds where milliseconds are expected: 1970, so expired, never valid
         assert_eq!(prisma.lookup(&cookie("p-seconds")).await.session, None);
 
@@ -138,7 +142,7 @@ fn sqlite_both_presets() {
         assert_eq!(json["user"]["image"], serde_json::Value::Null);
         assert!(pg.lookup(&cookie("g-sqlite-format")).await.session.is_some());
         for t in ["g-expired", "g-orphan", "p-valid"] {
-            assert_eq!(pg.lookup(&cookie(t)).await, Verdict::default(), "{t}");
+            assert_eq!(pg.lookup(&cookie(t)).await.session, None, "{t}");
         }
         // an unreadable expires denies, and says so once
         let v = pg.lookup(&cookie("g-garbage")).await;
@@ -195,7 +199,7 @@ fn sqlite_cache_and_revocation() {
         assert!(s.lookup(&cookie("g-valid")).await.session.is_some());
         assert!(matches!(s.check(&cookie("g-valid")), Check::Hit(_)));
         assert_eq!(s.lookup(&cookie("unknown")).await.session, None);
-        assert_eq!(s.check(&cookie("unknown")), Check::Deny); // negative cache
+        assert_eq!(s.check(&cookie("unknown")), Check::Deny(SessionError::DbNotFound)); // negative cache
         // the row goes away: still cached within the TTL, gone after it
         Connection::open(&db.0).unwrap().execute(r#"DELETE FROM sessions WHERE "sessionToken" = 'g-valid'"#, []).unwrap();
         assert!(matches!(s.check(&cookie("g-valid")), Check::Hit(_)));
@@ -215,7 +219,7 @@ fn sqlite_missing_file_and_lock_fail_closed() {
         assert!(v.log.as_deref().unwrap().contains("SESSION_STORE"));
         assert!(!v.log.as_deref().unwrap().contains("p-valid"));
         // the next failure is not logged again (one line per incident)
-        assert_eq!(s.lookup(&cookie("p-valid2")).await, Verdict::default());
+        assert_eq!(s.lookup(&cookie("p-valid2")).await, Verdict::denied(SessionError::DbUnavailable));
     });
     // A writer holding an exclusive lock: denied within the deadline, not hung.
     let db = temp_db("lock");

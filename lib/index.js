@@ -1,15 +1,22 @@
 'use strict'
+// Written so that Node's cjs-module-lexer sees every export: `import { getToken,
+// verifySession } from 'next-auth-native'` works from ESM in plain Node.
 const jwt = require('./jwt')
 
-module.exports = {
-  getToken: jwt.getToken,
-  getTokenSync: jwt.getTokenSync,
-  encode: jwt.encode,
-  decode: jwt.decode,
-}
+exports.getToken = jwt.getToken
+exports.getTokenSync = jwt.getTokenSync
+exports.encode = jwt.encode
+exports.decode = jwt.decode
 
 // verifySession loads the database/HTTP session stores only when first used.
-Object.defineProperty(module.exports, 'verifySession', {
+const lazy = {
+  get verifySession() {
+    return require('./session').verifySession
+  },
+}
+Object.defineProperty(exports, 'verifySession', {
   enumerable: true,
-  get: () => require('./session').verifySession,
+  get: function () {
+    return lazy.verifySession
+  },
 })

@@ -64,6 +64,7 @@ test('skipLibCheck off: our declaration files themselves have no errors', () => 
   const ours = (r.stdout + r.stderr)
     .split('\n')
     .filter((l) => /error TS/.test(l))
-    .filter((l) => /next-auth-native\/(index|lib\/)|consumer\.ts/.test(l))
+    // Errors are reported by real path: ours are consumer.ts and the repository's index.d.ts / lib/*.d.ts.
+    .filter((l) => !l.includes('node_modules/') || /node_modules\/next-auth-native\//.test(l))
   assert.deepEqual(ours, [], ours.join('\n'))
 })

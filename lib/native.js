@@ -56,8 +56,8 @@ function noBinaryError(cause) {
     'Fix it in one of two ways:',
     `  1. Install with optional dependencies enabled, on the platform that runs the app: remove node_modules and reinstall` +
       ` without --omit=optional / --no-optional (a node_modules or lockfile made on another OS/CPU lacks "${pkg}").`,
-    `  2. Build from source: in a clone of ${PACKAGE} run \`npm install && npm run build\` (needs a Rust toolchain),` +
-      ` then install that folder (npm pack it) instead of the registry package.`,
+    `  2. Build from source (needs a Rust toolchain): in a clone of ${PACKAGE} run \`npm ci && npm run build\`;` +
+      ` \`npm run package\` then writes installable tarballs of the package and this platform's binary to dist/.`,
   ]
   const err = new Error(lines.join('\n'))
   err.code = 'ERR_NEXT_AUTH_NATIVE_NO_BINARY'

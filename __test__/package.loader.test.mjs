@@ -97,9 +97,16 @@ test('withNextAuthNative adds the package to serverExternalPackages (object and 
   withNextAuthNative(input)
   assert.deepEqual(input.serverExternalPackages, ['pg'], 'the input config is not mutated')
   const fn = withNextAuthNative((phase) => ({ poweredByHeader: phase === 'x' }))
-  assert.deepEqual(fn('x', {}), { poweredByHeader: true, serverExternalPackages: ['next-auth-native'] })
+  assert.equal(fn('x', {}).poweredByHeader, true)
+  assert.deepEqual(fn('x', {}).serverExternalPackages, ['next-auth-native'])
   const asyncFn = withNextAuthNative(async () => ({ reactStrictMode: true }))
-  assert.deepEqual(await asyncFn('x', {}), { reactStrictMode: true, serverExternalPackages: ['next-auth-native'] })
+  assert.deepEqual((await asyncFn('x', {})).serverExternalPackages, ['next-auth-native'])
+  // File tracing: the package's own files for every route, merged into the app's includes.
+  const traced = withNextAuthNative({ outputFileTracingIncludes: { '/api/x': ['./data/**'], '/**': ['./extra'] } }).outputFileTracingIncludes
+  assert.deepEqual(traced['/api/x'], ['./data/**'])
+  assert.equal(traced['/**'][0], './extra')
+  assert.ok(traced['/**'].length >= 2)
+  assert.throws(() => withNextAuthNative({ outputFileTracingIncludes: [] }), /outputFileTracingIncludes must be an object/)
   assert.throws(() => withNextAuthNative({ serverExternalPackages: 'next-auth-native' }), /must be an array/)
   assert.throws(() => withNextAuthNative([]), /must be an object or a function/)
 })

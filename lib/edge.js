@@ -13,4 +13,10 @@ const err = new Error(
         "(Next 16's proxy.ts always runs on Node.js); in a route or page remove `export const runtime = 'edge'`.",
 )
 err.code = onClient ? 'ERR_NEXT_AUTH_NATIVE_CLIENT' : 'ERR_NEXT_AUTH_NATIVE_EDGE'
-throw err
+function fail() {
+  throw err
+}
+// Dynamic exports, so a bundler lets every named import through to this error
+// instead of stopping at "export getToken doesn't exist in target module".
+module.exports = new Proxy(fail, { get: (_, key) => (key === '__esModule' ? false : fail()), apply: fail })
+fail()

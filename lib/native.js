@@ -96,9 +96,12 @@ function load() {
   if (typeof EdgeRuntime === 'string' || typeof process === 'undefined' || !process.versions?.node) throw edgeError()
   let binding
   try {
-    binding = require('../index.js')
+    // The ignore comments keep a bundler (next build without serverExternalPackages) from
+    // inlining the loader and failing on the .node file with its own, unhelpful, error:
+    // the bundled copy then fails here at runtime with the message that names the fix.
+    binding = require(/* webpackIgnore: true */ /* turbopackIgnore: true */ '../index.js')
   } catch (e) {
-    if (isBundled()) throw bundledError(e)
+    if (isBundled() || (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes("'../index.js'"))) throw bundledError(e)
     if (e && /Cannot find native binding|Failed to load native binding/.test(String(e.message))) throw noBinaryError(e.cause ?? e)
     throw e
   }

@@ -7,9 +7,12 @@
 //
 // It adds next-auth-native to `serverExternalPackages`, so Node's own require()
 // loads the addon at runtime instead of the bundler inlining it (this also
-// covers proxy.ts and Node-runtime middleware). Next's file tracing then
-// follows the loader's require() of the platform package, so
-// `output: 'standalone'` carries the binary without extra settings.
+// covers proxy.ts and Node-runtime middleware), and it adds the package and
+// its installed platform package (`next-auth-native-<platform>`, the .node
+// binary) to `outputFileTracingIncludes`, so `output: 'standalone'` and
+// Vercel's traced functions carry the binary. (The loader is required with
+// bundler-ignore comments, so that a bundled-by-mistake copy fails with a clear
+// message; the same comments hide it from Next's file tracing.)
 
 const PACKAGE = 'next-auth-native'
 
@@ -24,7 +27,35 @@ function apply(config) {
   }
   const list = current ? [...current] : []
   if (!list.includes(PACKAGE)) list.push(PACKAGE)
-  return { ...config, serverExternalPackages: list }
+  const includes = config.outputFileTracingIncludes
+  if (includes !== undefined && (includes === null || typeof includes !== 'object' || Array.isArray(includes))) {
+    throw new TypeError('withNextAuthNative(nextConfig): nextConfig.outputFileTracingIncludes must be an object of route globs to file globs')
+  }
+  const traced = { ...includes }
+  traced['/**'] = [...new Set([...(traced['/**'] ?? []), ...tracingGlobs()])]
+  return { ...config, serverExternalPackages: list, outputFileTracingIncludes: traced }
+}
+
+/**
+ * Globs (relative to the project directory, where next.config runs) for this
+ * package's files and for every installed platform package next to it.
+ */
+function tracingGlobs() {
+  const path = require('node:path')
+  const fs = require('node:fs')
+  const own = path.dirname(__dirname)
+  const dirs = [own]
+  // Platform packages sit beside this package in node_modules (npm, yarn, pnpm's virtual store).
+  const parent = path.dirname(own)
+  try {
+    for (const name of fs.readdirSync(parent)) {
+      if (name.startsWith(`${PACKAGE}-`)) dirs.push(path.join(parent, name))
+    }
+  } catch {
+    /* no readable node_modules: nothing else to add */
+  }
+  const cwd = process.cwd()
+  return dirs.map((d) => `${path.relative(cwd, d).split(path.sep).join('/') || '.'}/**/*`)
 }
 
 /**

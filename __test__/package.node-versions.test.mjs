@@ -46,7 +46,7 @@ for (const version of VERSIONS) {
     const { NODE_TEST_CONTEXT, ...env } = process.env
     // @auth/core (the v5 reference the diff tests mint tokens with) needs the global WebCrypto, flagged on Node 18.
     const flags = version.startsWith('18.') ? ['--experimental-global-webcrypto'] : []
-    const r = spawnSync(bin, [...flags, '--test', ...TESTS], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...env, NODE_OPTIONS: '' } })
+    const r = spawnSync(bin, [...flags, '--test', '--test-reporter=tap', ...TESTS], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...env, NODE_OPTIONS: '' } })
     const summary = (r.stdout.match(/^# (tests|pass|fail|skipped) \d+$/gm) ?? []).join(', ')
     console.log(`Node ${version}: ${summary}`)
     assert.equal(r.status, 0, `node ${version} --test failed:\n${r.stdout.slice(-8000)}\n${r.stderr.slice(-4000)}`)

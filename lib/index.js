@@ -1,12 +1,12 @@
 'use strict'
+// Written so that Node's cjs-module-lexer sees every export: `import { getToken,
+// verifySession } from 'next-auth-native'` works from ESM in plain Node.
 const jwt = require('./jwt')
 
-module.exports = {
-  getToken: jwt.getToken,
-  getTokenSync: jwt.getTokenSync,
-  encode: jwt.encode,
-  decode: jwt.decode,
-}
+exports.getToken = jwt.getToken
+exports.getTokenSync = jwt.getTokenSync
+exports.encode = jwt.encode
+exports.decode = jwt.decode
 
 // explainSession and errorCodes load with the session module (the same stores).
 for (const name of ['explainSession', 'errorCodes']) {
@@ -15,7 +15,14 @@ for (const name of ['explainSession', 'errorCodes']) {
 module.exports.NextAuthNativeError = require('./options').NextAuthNativeError
 
 // verifySession loads the database/HTTP session stores only when first used.
-Object.defineProperty(module.exports, 'verifySession', {
+const lazy = {
+  get verifySession() {
+    return require('./session').verifySession
+  },
+}
+Object.defineProperty(exports, 'verifySession', {
   enumerable: true,
-  get: () => require('./session').verifySession,
+  get: function () {
+    return lazy.verifySession
+  },
 })

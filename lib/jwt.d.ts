@@ -1,11 +1,14 @@
 /// <reference types="node" />
 
-/** The decoded session token: next-auth's default claims plus whatever your `jwt` callback added. */
-export interface JWT extends Record<string, unknown> {
-  name?: string | null
-  email?: string | null
-  picture?: string | null
-  sub?: string
+import type { JWT as NextAuthJWT } from 'next-auth/jwt'
+
+/**
+ * The decoded session token: next-auth's own `JWT` interface (default claims plus whatever your
+ * `jwt` callback added). It is the same type, so next-auth's documented augmentation
+ * `declare module 'next-auth/jwt' { interface JWT { role?: string } }` types `getToken`'s result and
+ * `req.nextauth.token` here too.
+ */
+export interface JWT extends NextAuthJWT {
   iat?: number
   exp?: number
   jti?: string

@@ -1,5 +1,6 @@
 import type { NextRequest, NextFetchEvent, NextMiddleware, NextResponse } from 'next/server'
-import type { JWT, JwsOptions, Secret } from './jwt'
+import type { AuthOptions } from 'next-auth'
+import type { Awaitable, JWT, JwsOptions, Secret } from './jwt'
 import type { DatabaseOptions, Session, SessionEndpoint } from './session'
 
 export interface NextRequestWithAuth extends NextRequest {
@@ -7,15 +8,25 @@ export interface NextRequestWithAuth extends NextRequest {
   nextauth: { token: JWT | null; session?: Session | null }
 }
 
-export type NextMiddlewareWithAuth = (request: NextRequestWithAuth, event: NextFetchEvent) => ReturnType<NextMiddleware>
+/** What a middleware may return (as next-auth's `NextMiddlewareResult`). */
+export type NextMiddlewareResult = ReturnType<NextMiddleware> | void
+
+export type NextMiddlewareWithAuth = (
+  request: NextRequestWithAuth,
+  event: NextFetchEvent,
+) => NextMiddlewareResult | Promise<NextMiddlewareResult>
+
+/** next-auth's `authorized` callback, plus the database session (`null` in JWT mode without one). */
+export type AuthorizedCallback = (params: { token: JWT | null; req: NextRequest; session: Session | null }) => Awaitable<boolean>
 
 export interface NextAuthMiddlewareOptions {
-  pages?: { signIn?: string; error?: string }
+  /** next-auth's whole `pages` option; the middleware uses `signIn` and `error`. */
+  pages?: AuthOptions['pages']
   cookies?: { sessionToken?: { name?: string } }
   /** next-auth's custom decode, and/or native JWS settings (algorithms, secret | publicKey, issuer, audience). */
   jwt?: Partial<JwsOptions> & { decode?: (params: { token: string; secret: Secret | Secret[] }) => JWT | null | Promise<JWT | null> }
   /** `session`: the database session (database strategy) or the token in the /api/auth/session shape (JWT). */
-  callbacks?: { authorized?: (params: { token: JWT | null; req: NextRequest; session: Session | null }) => unknown }
+  callbacks?: { authorized?: AuthorizedCallback }
   /**
    * next-auth's database strategy: look the opaque session token up natively (PostgreSQL, SQLite)
    * or at the app's own /api/auth/session. No secret is needed in this mode.
@@ -62,9 +73,9 @@ export declare function handleMiddleware(
 ): Promise<NextResponse | Response | undefined | void | null>
 
 export declare function withAuth(): ReturnType<NextMiddlewareWithAuth>
-export declare function withAuth(req: NextRequest | NextRequestWithAuth): ReturnType<NextMiddlewareWithAuth>
-export declare function withAuth(req: NextRequest | NextRequestWithAuth, event: NextFetchEvent): ReturnType<NextMiddlewareWithAuth>
-export declare function withAuth(req: NextRequest | NextRequestWithAuth, options: NextAuthMiddlewareOptions): ReturnType<NextMiddlewareWithAuth>
+export declare function withAuth(req: NextRequestWithAuth | NextRequest): ReturnType<NextMiddlewareWithAuth>
+export declare function withAuth(req: NextRequestWithAuth | NextRequest, event: NextFetchEvent): ReturnType<NextMiddlewareWithAuth>
+export declare function withAuth(req: NextRequestWithAuth | NextRequest, options: NextAuthMiddlewareOptions): ReturnType<NextMiddlewareWithAuth>
 export declare function withAuth(middleware: NextMiddlewareWithAuth, options?: NextAuthMiddlewareOptions): NextMiddlewareWithAuth
 export declare function withAuth(options: NextAuthMiddlewareOptions): NextMiddlewareWithAuth
 

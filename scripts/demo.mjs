@@ -2,11 +2,12 @@
 // against the freshly built next-auth-native addon, in the foreground.
 //
 //   PORT=4000 npm run demo           # default port 3000
-//   HOST=127.0.0.1 npm run demo      # default: all interfaces
+//   HOST=0.0.0.0 npm run demo        # default 127.0.0.1: the demo has a DEV-ONLY secret,
+//                                    # so it listens on this machine only unless you ask
 //   NEXTAUTH_SECRET=... npm run demo # default: the app's embedded DEV-ONLY secret
-//   NEXTAUTH_URL=https://...         # default: http://localhost:$PORT
+//   NEXTAUTH_URL=https://...         # default: http://$HOST:$PORT
 //
-// The root `demo` script runs `npm install` and `npm run build` first.
+// The root `demo` script runs `npm run build` first (after `npm ci`).
 
 import path from 'node:path'
 
@@ -17,8 +18,8 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   console.error(`[demo] invalid PORT ${JSON.stringify(process.env.PORT)}`)
   process.exit(1)
 }
-const host = process.env.HOST || null
-const nextauthUrl = process.env.NEXTAUTH_URL || `http://localhost:${port}`
+const host = process.env.HOST || '127.0.0.1'
+const nextauthUrl = process.env.NEXTAUTH_URL || `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${port}`
 
 function step(msg) {
   console.log(`\n[demo] ${msg}`)

@@ -13,6 +13,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
+import { binaryName, hostTarget } from '../../scripts/package.mjs'
+
 const execFileP = promisify(execFile)
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -119,28 +121,37 @@ function nextBin(appDir) {
   return bin
 }
 
-/** The root package must have been built (`npm run build`) so the tarball contains the .node file. */
+/**
+ * The root package must have been built (`npm run build`). The binary is then
+ * put into its platform package (npm/<target>/, as `npm run package` does),
+ * which the example apps install from `file:` as an optional dependency, the
+ * way a registry install gets `next-auth-native-<target>`.
+ */
 export function assertAddonBuilt() {
-  const nodes = readdirSync(REPO_ROOT).filter((f) => f.endsWith('.node'))
-  if (nodes.length === 0 || !existsSync(path.join(REPO_ROOT, 'index.js'))) {
-    throw new Error(`next-auth-native is not built (no *.node / index.js in ${REPO_ROOT}): run \`npm run build\` in the repository root first`)
+  const target = hostTarget()
+  const binary = binaryName(target)
+  if (!existsSync(path.join(REPO_ROOT, binary)) || !existsSync(path.join(REPO_ROOT, 'index.js'))) {
+    throw new Error(`next-auth-native is not built (no ${binary} / index.js in ${REPO_ROOT}): run \`npm run build\` in the repository root first`)
   }
+  cpSync(path.join(REPO_ROOT, binary), path.join(REPO_ROOT, 'npm', target, binary))
+  return { target, binary }
 }
 
 /**
- * `npm install` an example app so that it gets a fresh copy of next-auth-native.
- * With install-links=true npm copies `file:../..` as a real directory, and it does
- * NOT re-copy it after the addon is rebuilt (npm says "up to date"), so the old
- * copy is removed first.
+ * `npm install` an example app so that it gets a fresh copy of next-auth-native
+ * and of its platform package. With install-links=true npm copies `file:`
+ * dependencies as real directories, and it does NOT re-copy them after the
+ * addon is rebuilt (npm says "up to date"), so the old copies are removed first.
  */
 export async function installApp(appDir, { logFile, echo = false, requireMiddleware = true } = {}) {
-  assertAddonBuilt()
+  const { target, binary } = assertAddonBuilt()
   rmSync(path.join(appDir, 'node_modules', 'next-auth-native'), { recursive: true, force: true })
+  rmSync(path.join(appDir, 'node_modules', `next-auth-native-${target}`), { recursive: true, force: true })
   await run(NPM, ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: appDir, logFile, echo, env: childEnv() })
   const installed = path.join(appDir, 'node_modules', 'next-auth-native')
-  const nodes = existsSync(installed) ? readdirSync(installed).filter((f) => f.endsWith('.node')) : []
-  if (nodes.length === 0) {
-    throw new Error(`${installed} has no .node binary after npm install (is "*.node" in the root package.json "files"?)`)
+  const platformBinary = path.join(appDir, 'node_modules', `next-auth-native-${target}`, binary)
+  if (!existsSync(platformBinary)) {
+    throw new Error(`${platformBinary} is missing after npm install (does the app list next-auth-native-${target} as a file: optional dependency?)`)
   }
   if (requireMiddleware && !existsSync(path.join(installed, 'lib', 'middleware.js'))) {
     throw new Error(`${installed}/lib/middleware.js is missing: the next-auth-native package has no middleware entry point yet`)

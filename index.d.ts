@@ -135,6 +135,8 @@ export interface SessionLookup {
   session?: string
   /** One log line to print (an incident began or persists), or null. */
   log?: string
+  /** The store could not answer (down, timeout, pool exhausted): not "no session". */
+  unavailable: boolean
 }
 
 export interface SessionStoreInit {

@@ -14,8 +14,14 @@ export interface NextAuthMiddlewareOptions {
   cookies?: { sessionToken?: { name?: string } }
   /** next-auth's custom decode, and/or native JWS settings (algorithms, secret | publicKey, issuer, audience). */
   jwt?: Partial<JwsOptions> & { decode?: (params: { token: string; secret: Secret | Secret[] }) => JWT | null | Promise<JWT | null> }
-  /** `session`: the database session (database strategy) or the token in the /api/auth/session shape (JWT). */
-  callbacks?: { authorized?: (params: { token: JWT | null; req: NextRequest; session: Session | null }) => unknown }
+  /**
+   * `session`: the database session (database strategy) or the token in the /api/auth/session shape (JWT).
+   * `storeUnavailable` (database strategy): true when the session store could not answer (down, timeout,
+   * pool exhausted); `session` is null then, as for "no session".
+   */
+  callbacks?: {
+    authorized?: (params: { token: JWT | null; req: NextRequest; session: Session | null; storeUnavailable?: boolean }) => unknown
+  }
   /**
    * next-auth's database strategy: look the opaque session token up natively (PostgreSQL, SQLite)
    * or at the app's own /api/auth/session. No secret is needed in this mode.
@@ -24,6 +30,13 @@ export interface NextAuthMiddlewareOptions {
   secret?: Secret | Secret[]
   /** How denials look: 307 to sign-in (default), 401 JSON, or 401 JSON for /api paths only ("auto"). */
   unauthorized?: 'redirect' | 'json' | 'auto'
+  /**
+   * Database strategy, when the session store cannot answer and `authorized` does not allow:
+   * 'unavailable' (default) answers 503 with `Retry-After` and `Cache-Control: private, no-store`
+   * (JSON `{ error: 'SessionStoreUnavailable' }` for /api paths and `unauthorized: 'json'`, else a
+   * short HTML page); 'deny' answers as for no session (redirect to sign-in / 401).
+   */
+  onStoreError?: 'unavailable' | 'deny'
   /** Segment-aware paths that never need a session. */
   publicPaths?: string[]
   /** When set, only these (segment-aware) paths need a session. */

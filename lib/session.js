@@ -10,7 +10,8 @@
 // Both resolve to the shape of /api/auth/session's body,
 // { user: { id, name, email, image }, expires }, or null. Failures (database
 // down, timeout, pool exhausted, bad configuration at request time) resolve
-// to null: a denial, never an allow.
+// to null: a denial, never an allow. (withAuth tells an outage from "no
+// session" through databaseLookup's `unavailable` and answers 503.)
 const native = require('./native')
 const jwt = require('./jwt')
 
@@ -149,26 +150,52 @@ function sessionFromToken(token) {
   return { user: { id: s(token.sub), name: s(token.name), email: s(token.email), image: s(token.picture) }, expires }
 }
 
-async function verifyDatabase(params) {
-  const logger = params.logger ?? console
+// The database strategy's answer. `unavailable` tells an outage (the store
+// could not answer: down, timeout, pool exhausted) from "no session"; the
+// session is null in both, so a caller that ignores the flag fails closed.
+const NO_SESSION = Object.freeze({ session: null, unavailable: false })
+const UNAVAILABLE = Object.freeze({ session: null, unavailable: true })
+
+function storeFailed(logger, err) {
+  logger.error?.('[next-auth-native][error][SESSION_STORE] session lookup failed; denied:', err?.message)
+  return UNAVAILABLE
+}
+
+async function lookupAsync(store, cookie, logger) {
+  try {
+    const r = await native.sessionLookup(store, cookie)
+    if (r.log) logger.error?.(r.log)
+    if (!r.session) return r.unavailable ? UNAVAILABLE : NO_SESSION
+    return { session: JSON.parse(r.session), unavailable: false }
+  } catch (err) {
+    return storeFailed(logger, err)
+  }
+}
+
+/**
+ * `{ session, unavailable }` for the database strategy: synchronously when no
+ * I/O is needed (no cookie, a malformed one, a cache hit or a negative-cache
+ * entry), else a Promise of it. Never rejects for store failures; throws a
+ * TypeError for an invalid configuration.
+ */
+function databaseLookup(params) {
   const store = storeFor(params) // throws TypeError for a bad configuration
   const cookie = cookieHeaderOf(params.req)
-  if (cookie === null) return null
+  if (cookie === null) return NO_SESSION
+  const logger = params.logger ?? console
   let out
   try {
     out = native.sessionCheck(store, cookie)
-    if (out === false) return null
-    if (out === true) {
-      const r = await native.sessionLookup(store, cookie)
-      if (r.log) logger.error?.(r.log)
-      out = r.session
-      if (!out) return null
-    }
-    return JSON.parse(out)
+    if (out === false) return NO_SESSION
+    if (out === true) return lookupAsync(store, cookie, logger)
+    return { session: JSON.parse(out), unavailable: false }
   } catch (err) {
-    logger.error?.('[next-auth-native][error][SESSION_STORE] session lookup failed; denied:', err?.message)
-    return null
+    return storeFailed(logger, err)
   }
+}
+
+async function verifyDatabase(params) {
+  return (await databaseLookup(params)).session
 }
 
 /**
@@ -202,6 +229,6 @@ async function verifySession(params) {
 module.exports = { verifySession, sessionFromToken }
 module.exports.default = verifySession
 Object.defineProperty(module.exports, '_internal', {
-  value: { storeFor, cookieHeaderOf, storeInit, cookieNames, label: (params) => native.sessionStoreLabel(storeFor(params)) },
+  value: { storeFor, cookieHeaderOf, storeInit, cookieNames, databaseLookup, label: (params) => native.sessionStoreLabel(storeFor(params)) },
   enumerable: false,
 })

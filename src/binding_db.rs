@@ -50,6 +50,8 @@ pub struct SessionLookup {
     pub session: Option<String>,
     /// One log line to print (an incident began or persists), or null.
     pub log: Option<String>,
+    /// The store could not answer (down, timeout, pool exhausted): not "no session".
+    pub unavailable: bool,
 }
 
 /// Builds a session store. Throws on an invalid configuration.
@@ -109,8 +111,9 @@ pub fn session_lookup<'env>(
         let verdict = AssertUnwindSafe(store.lookup(&cookie)).catch_unwind().await.unwrap_or_else(|_| Verdict {
             session: None,
             log: Some("[next-auth-native][error][SESSION_STORE] internal error during a session lookup; denied".into()),
+            unavailable: true,
         });
-        Ok(SessionLookup { session: verdict.session, log: verdict.log })
+        Ok(SessionLookup { session: verdict.session, log: verdict.log, unavailable: verdict.unavailable })
     })
 }
 

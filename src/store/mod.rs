@@ -125,11 +125,15 @@ pub enum Check {
 }
 
 /// The asynchronous answer: the session JSON text or none, plus at most one
-/// log line for the caller to print.
+/// log line for the caller to print. `unavailable` tells an outage (the
+/// store could not answer: down, timeout, pool exhausted, query failed, an
+/// unusable endpoint response) from "no session"; `session` is `None` then
+/// too, so a caller that ignores the flag still fails closed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Verdict {
     pub session: Option<String>,
     pub log: Option<String>,
+    pub unavailable: bool,
 }
 
 pub struct SessionStore {
@@ -220,7 +224,7 @@ impl SessionStore {
             return Verdict::default();
         };
         match self.cached(&token) {
-            Check::Hit(json) => return Verdict { session: Some(json), log: None },
+            Check::Hit(json) => return Verdict { session: Some(json), ..Verdict::default() },
             Check::Deny => return Verdict::default(),
             Check::Miss => {}
         }
@@ -251,7 +255,10 @@ impl SessionStore {
             Ok(c) => c,
             Err(LookupError::NotASession) => None,
             Err(e) => {
-                return Verdict { session: None, log: self.incidents.failure(&self.label, &e.describe(self.timeout)) };
+                let log = self.incidents.failure(&self.label, &e.describe(self.timeout));
+                // A duplicate row is bad data about this token, not an outage.
+                let unavailable = !matches!(e, LookupError::Ambiguous);
+                return Verdict { session: None, log, unavailable };
             }
         };
         self.incidents.success();
@@ -264,14 +271,14 @@ impl SessionStore {
             Some(Candidate::Row { expires_ms, user }) => {
                 let Some(ms) = expires_ms else {
                     let log = self.incidents.data_problem(&self.label, "a session's expires column is null or not a date-time");
-                    return Verdict { session: None, log };
+                    return Verdict { session: None, log, unavailable: false };
                 };
                 if !time::plausible(ms) {
                     let log = self.incidents.data_problem(
                         &self.label,
                         "a session's expires value is outside 1970…2200 (seconds stored where milliseconds are expected, or the reverse?)",
                     );
-                    return Verdict { session: None, log };
+                    return Verdict { session: None, log, unavailable: false };
                 }
                 // next-auth: a session is valid while expires >= now.
                 if ms < now_ms {
@@ -291,7 +298,7 @@ impl SessionStore {
         if let Ok(mut c) = self.cache.lock() {
             c.put_session(token, &json, expires_ms, Instant::now());
         }
-        Verdict { session: Some(json), log: None }
+        Verdict { session: Some(json), ..Verdict::default() }
     }
 
     fn put_none(&self, token: &str) {

@@ -12,7 +12,10 @@
 //   import bench from './db.mjs'; const results = await bench()
 //
 // Sequential calls, median of several rounds, µs per call; ratios are
-// workaround ÷ native. Needs the addon built (`npm run build`).
+// workaround ÷ native. These are IN-PROCESS figures: a function call against
+// one loopback HTTP round trip, not what a whole server gains (that is
+// `npm run bench:server`). PostgreSQL is a throw-away cluster this script
+// starts (initdb + pg_ctl), never the shared server. Needs `npm run build`.
 
 import { performance } from 'node:perf_hooks'
 import { createRequire } from 'node:module'
@@ -64,8 +67,8 @@ async function sqliteCopy(dbUrl, token) {
 
 export default async function benchDb({ quiet = false } = {}) {
   const log = quiet ? () => {} : (...a) => console.log(...a)
-  const pgs = await getPostgres()
-  if (!pgs) throw new Error('no PostgreSQL for the database-session benchmark')
+  const pgs = await getPostgres({ own: true })
+  if (!pgs) throw new Error('the database-session benchmark needs initdb/pg_ctl for a throw-away PostgreSQL cluster')
   let app
   let sqlite
   try {
@@ -113,7 +116,7 @@ export default async function benchDb({ quiet = false } = {}) {
 
     for (let i = 0; i < 200; i++) await workaround()
     const refUs = await perCall(300, workaround)
-    log(`${'fetch /api/auth/session (workaround)'.padEnd(44)} ${refUs.toFixed(1).padStart(9)} µs`)
+    log(`${'fetch /api/auth/session (workaround)'.padEnd(44)} ${refUs.toFixed(1).padStart(9)} µs   (in-process, one loopback fetch)`)
     const results = { 'fetch /api/auth/session (workaround)': { us: +refUs.toFixed(2) } }
     const counts = { 'PostgreSQL, cache off': 3000, 'PostgreSQL, cache hit': 50_000, 'SQLite, cache off': 5000, 'sessionEndpoint (native HTTP), cache off': 300 }
     for (const [name, p] of Object.entries(variants)) {
@@ -121,7 +124,7 @@ export default async function benchDb({ quiet = false } = {}) {
       const us = await perCall(counts[name], () => verifySession(p))
       const ratio = refUs / us
       results[`verifySession, ${name}`] = { us: +us.toFixed(3), vsWorkaround: +ratio.toFixed(1) }
-      log(`${`verifySession, ${name}`.padEnd(44)} ${us.toFixed(2).padStart(9)} µs   ${ratio.toFixed(1).padStart(7)}x faster than the workaround`)
+      log(`${`verifySession, ${name}`.padEnd(44)} ${us.toFixed(2).padStart(9)} µs   ${ratio.toFixed(1).padStart(7)}x less time per check than the fetch (in-process)`)
     }
     return results
   } finally {

@@ -98,7 +98,34 @@ function snapshot(o) {
   return `o${o.url}\u0000${schema}\u0000${pool}\u0000${o.timeoutMs}`
 }
 
+// The settings a store was last resolved from, per options object: a
+// request with unchanged settings costs a few comparisons instead of a key
+// string (in-place edits of the options are still noticed).
+const memo = new WeakMap()
+
+function settingsOf(src, params) {
+  const url = src instanceof URL ? src.href : src.url
+  const schema = typeof src.schema === 'object' && src.schema !== null ? JSON.stringify(src.schema) : src.schema
+  const pool = typeof src.pool === 'object' && src.pool !== null ? src.pool.max : src.pool
+  return [url, schema, pool, src.timeoutMs, params.cacheTtlMs, params.timeoutMs, params.pool,
+    !!(params.secureCookie ?? defaultSecureCookie()), params.cookieName, params.sessionEndpoint != null && params.database != null]
+}
+
 function storeFor(params) {
+  const src = params.sessionEndpoint ?? params.database
+  const memoable = typeof src === 'object' && src !== null
+  let settings
+  if (memoable) {
+    settings = settingsOf(src, params)
+    const m = memo.get(src)
+    if (m !== undefined && m.settings.every((v, i) => v === settings[i])) return m.store
+  }
+  const store = resolveStore(params)
+  if (memoable) memo.set(src, { settings, store })
+  return store
+}
+
+function resolveStore(params) {
   const names = cookieNames(params)
   const src = params.sessionEndpoint ?? params.database
   const both = params.sessionEndpoint != null && params.database != null

@@ -2,6 +2,8 @@
 // (`node --cpu-prof`), for bench/server.mjs --profile:
 //
 //   node bench/profile.mjs <file.cpuprofile> <requests> [<reference.cpuprofile> <requests>]
+//   node bench/profile.mjs --results <server-profile-*.json> <native.cpuprofile> <pass.cpuprofile>
+//     (again, from a saved bench/server.mjs --profile run: its request counts and load windows)
 //
 // Busy time is every sample except (idle). "Inclusive" times count a
 // function with everything it calls; nested matches are counted once.
@@ -20,10 +22,13 @@ const PARTS = [
   ['    Cookie header read (cookieHeaderOf)', (f) => f.functionName === 'cookieHeaderOf' && OURS.test(f.url)],
   ['    native sessionCheck (cookie parse + cache)', (f) => f.functionName === 'sessionCheck'],
   ['    native sessionLookup (napi async task)', (f) => f.functionName === 'sessionLookup'],
-  ['  identity headers (identityHeaders)', (f) => f.functionName === 'identityHeaders' && OURS.test(f.url)],
-  ['  NextResponse.next({ request })', (f) => f.functionName === 'next' && /spec-extension[\\/]response/.test(f.url)],
+  ['  identity headers, before: identityHeaders (new Headers copy)', (f) => f.functionName === 'identityHeaders' && OURS.test(f.url)],
+  ['  identity headers, before: NextResponse.next({ request })', (f) => f.functionName === 'next' && /spec-extension[\\/]response/.test(f.url)],
+  ['  identity headers, after: continueWithIdentity (one pass)', (f) => f.functionName === 'continueWithIdentity' && OURS.test(f.url)],
   ['  path policy (native middlewareRoute)', (f) => f.functionName === 'middlewareRoute'],
   ['  req.nextUrl', (f) => f.functionName === 'get nextUrl'],
+  ['Next: adapter (runs proxy.ts, builds its NextRequest), all of it', (f) => f.functionName === 'adapter'],
+  ['Next: resolve-routes handleRoute (applies the proxy answer, routes), all of it', (f) => f.functionName === 'handleRoute' && /resolve-routes/.test(f.url)],
   ['garbage collector', (f) => f.functionName === '(garbage collector)'],
   ['(program): native code, microtask queue, libuv', (f) => f.functionName === '(program)'],
 ]
@@ -122,6 +127,15 @@ export function formatProfile({ native, pass, diff, runs }) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] === '--results') {
+    const [, results, nativeFile, passFile] = process.argv.slice(2)
+    const { runs } = JSON.parse(readFileSync(results, 'utf8')).profile
+    const load = (f, r) => summarizeProfile(JSON.parse(readFileSync(f, 'utf8')), { requests: r.ok + r.bad, window: r.window })
+    const a = load(nativeFile, runs.native)
+    const b = load(passFile, runs.pass)
+    console.log(formatProfile({ native: a, pass: b, diff: diffProfiles(a, b), runs }))
+    process.exit(0)
+  }
   const [file, n, refFile, refN] = process.argv.slice(2)
   if (!file || !n) {
     console.error('usage: node bench/profile.mjs <file.cpuprofile> <requests> [<reference.cpuprofile> <requests>]')

@@ -55,7 +55,7 @@ async function pair(a, b, rounds = 5) {
 function report(name, refUs, oursUs, refLabel = 'next-auth', oursLabel = 'native') {
   const ratio = refUs / oursUs
   results[name] = { [refLabel]: +refUs.toFixed(3), [oursLabel]: +oursUs.toFixed(3), ratio: +ratio.toFixed(1) }
-  console.log(`${name.padEnd(48)} ${refLabel} ${refUs.toFixed(2).padStart(8)} µs   ${oursLabel.padStart(6)} ${oursUs.toFixed(3).padStart(7)} µs   ${ratio.toFixed(1).padStart(6)}x`)
+  console.log(`${name.padEnd(50)} ${refLabel} ${refUs.toFixed(2).padStart(8)} µs   ${oursLabel.padStart(6)} ${oursUs.toFixed(3).padStart(7)} µs   ${ratio.toFixed(1).padStart(6)}x`)
 }
 
 const mkReq = (cookie) => new NextRequest('http://localhost:3000/dashboard', { headers: { cookie: `theme=dark; ${COOKIE}=${cookie}` } })

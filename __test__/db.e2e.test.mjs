@@ -133,13 +133,13 @@ describe('e2e: examples/next-app-db (database sessions, magic links, proxy.ts)',
   })
 
   /** Polls /dashboard until it is denied; returns ms from `since`. */
-  async function deniedAfter(jar, since, limitMs) {
+  async function deniedAfter(jar, since, limitMs, denial = 307) {
     for (;;) {
       const t0 = Date.now()
       const res = await request(origin, '/dashboard', { jar })
       await res.arrayBuffer()
       assert.ok(Date.now() - t0 < TIMEOUT + 1500, `a request took ${Date.now() - t0} ms (not hung)`)
-      if (res.status === 307) return Date.now() - since
+      if (res.status === denial) return Date.now() - since
       assert.equal(res.status, 200)
       if (Date.now() - since > limitMs) return Infinity
       await sleep(50)
@@ -164,7 +164,7 @@ describe('e2e: examples/next-app-db (database sessions, magic links, proxy.ts)',
     assert.ok(took <= TTL + 500, `denied ${took} ms after expiry (TTL ${TTL} ms)`)
   })
 
-  test('database stopped: denied (not allowed, not hung)', async (t) => {
+  test('database stopped: 503 + Retry-After for pages and APIs, not a sign-out (not allowed, not hung)', async (t) => {
     if (skipped(t)) return
     if (!pgs.cluster) {
       const why = 'the database e2e runs on the shared server (no initdb/pg_ctl), which the tests never stop'
@@ -175,14 +175,21 @@ describe('e2e: examples/next-app-db (database sessions, magic links, proxy.ts)',
     const { jar } = await signInByEmail('dave@example.com')
     assert.equal((await request(origin, '/dashboard', { jar })).status, 200)
     await pgs.cluster.stop()
-    const took = await deniedAfter(jar, Date.now(), 10_000)
+    const took = await deniedAfter(jar, Date.now(), 10_000, 503)
     assert.ok(took <= TTL + TIMEOUT + 1000, `denied ${took} ms after the database stopped`)
-    for (const p of ['/dashboard', '/api/me']) {
+    for (const [p, type] of [['/dashboard', /text\/html/], ['/api/me', /application\/json/]]) {
       const t0 = Date.now()
       const res = await request(origin, p, { jar })
-      assert.ok([307, 401].includes(res.status), `${p}: ${res.status}`)
+      assert.equal(res.status, 503, `${p}: ${res.status} (an outage is not a sign-out)`)
+      assert.equal(res.headers.get('retry-after'), '5', p)
+      assert.match(res.headers.get('cache-control') ?? '', /no-store/, p)
+      assert.equal(res.headers.get('location'), null, p)
+      assert.match(res.headers.get('content-type') ?? '', type, p)
+      await res.arrayBuffer()
       assert.ok(Date.now() - t0 < TIMEOUT + 1000, `${p} took ${Date.now() - t0} ms`)
     }
+    // signed out (no cookie) during the outage: still the sign-in redirect
+    assert.equal((await request(origin, '/dashboard')).status, 307)
     const logged = app.output().split('\n').filter((l) => l.includes('[SESSION_STORE]'))
     assert.ok(logged.length >= 1 && logged.length <= 2, `one line per store instance, got:\n${logged.join('\n')}`)
     assert.ok(!logged.some((l) => l.includes(jar.get(COOKIE))), 'no token in the logs')

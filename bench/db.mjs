@@ -19,8 +19,10 @@
 //   import bench from './db.mjs'; const results = await bench()
 //
 // Sequential calls, median of several rounds, µs per call; ratios are
-// workaround ÷ native. Needs the addon built (`npm run build`), initdb/pg_ctl
-// and openssl.
+// workaround ÷ native. These are IN-PROCESS figures: a function call against
+// one loopback HTTP round trip, not what a whole server gains (that is
+// `npm run bench:server`). PostgreSQL is a throw-away TLS cluster this script
+// starts (initdb + pg_ctl, openssl), never the shared server. Needs `npm run build`.
 
 import { performance } from 'node:perf_hooks'
 import { createRequire } from 'node:module'
@@ -135,7 +137,7 @@ export default async function benchDb({ quiet = false } = {}) {
 
     for (let i = 0; i < 200; i++) await workaround()
     const refUs = await perCall(300, workaround)
-    log(`${'fetch /api/auth/session (workaround)'.padEnd(44)} ${refUs.toFixed(1).padStart(9)} µs`)
+    log(`${'fetch /api/auth/session (workaround)'.padEnd(44)} ${refUs.toFixed(1).padStart(9)} µs   (in-process, one loopback fetch)`)
     const results = { 'fetch /api/auth/session (workaround)': { us: +refUs.toFixed(2) } }
     const counts = {
       'PostgreSQL TLS verify-full, cache off': 3000, 'PostgreSQL TLS verify-full, cache hit': 50_000, 'PostgreSQL no TLS, cache off': 3000,
@@ -149,7 +151,7 @@ export default async function benchDb({ quiet = false } = {}) {
       const us = await perCall(counts[name], () => verifySession(p))
       const ratio = refUs / us
       results[`verifySession, ${name}`] = { us: +us.toFixed(3), vsWorkaround: +ratio.toFixed(1) }
-      log(`${`verifySession, ${name}`.padEnd(44)} ${us.toFixed(2).padStart(9)} µs   ${ratio.toFixed(1).padStart(7)}x faster than the workaround`)
+      log(`${`verifySession, ${name}`.padEnd(44)} ${us.toFixed(2).padStart(9)} µs   ${ratio.toFixed(1).padStart(7)}x less time per check than the fetch (in-process)`)
       if (before) {
         // Not paid per request: the same pooled connections served the whole loop.
         const after = await backends(cluster, app)

@@ -1,7 +1,8 @@
-// Middleware benchmarks for `npm run bench`: in-process handleMiddleware vs
-// next-auth's withAuth on the same requests, then `next start` under
-// autocannon (bench/next-start.mjs), both implementations in the same run, and
-// database sessions (bench/db.mjs) against the fetch-/api/auth/session workaround.
+// Middleware benchmarks for `npm run bench`, all IN-PROCESS: handleMiddleware
+// vs next-auth's withAuth on the same requests, and database sessions
+// (bench/db.mjs: a verifySession call vs a loopback fetch of
+// /api/auth/session). Whole-server figures under `next start` (req/s, p99,
+// against a pass-through proxy) come from `npm run bench:server`.
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 
@@ -13,12 +14,13 @@ const ours = require('../lib/jwt.js')
 
 const SECRET = 'bench-secret-bench-secret-0123456789abcdef'
 
-/** Median µs per call of `a` and `b`, over interleaved rounds on fresh requests. */
+/** Median µs per call of `a` and `b`, over interleaved rounds on fresh requests (the order swaps every round). */
 async function interleaved(n, rounds, mkReqs, a, b) {
   const ta = []
   const tb = []
   for (let r = 0; r < rounds; r++) {
-    for (const [fn, out] of [[a, ta], [b, tb]]) {
+    const pairs = [[a, ta], [b, tb]]
+    for (const [fn, out] of r % 2 ? pairs.reverse() : pairs) {
       const reqs = mkReqs(n)
       const t0 = performance.now()
       for (let i = 0; i < n; i++) await fn(reqs[i])
@@ -43,27 +45,18 @@ export default async function more() {
     out[`withAuth in-process, ${label}`] = { 'next-auth': +a.toFixed(2), native: +b.toFixed(2), ratio: +(a / b).toFixed(1) }
     console.log(`withAuth in-process, ${label.padEnd(20)} next-auth ${a.toFixed(2).padStart(8)} µs   native ${b.toFixed(2).padStart(7)} µs   ${(a / b).toFixed(1).padStart(6)}x`)
   }
-  if (process.env.BENCH_SKIP_NEXT !== '1') {
-    try {
-      const { benchNextStart } = await import('./next-start.mjs')
-      const { results } = await benchNextStart({ duration: 10, connections: 10, rounds: 3, baseline: true })
-      out.nextStart = results
-      for (const r of results) console.log(`next start ${r.impl.padEnd(12)} ${r.path.padEnd(16)} ${String(r.rps).padStart(8)} req/s   p99 ${r.p99} ms`)
-    } catch (err) {
-      console.error('next start benchmark failed:', err.message)
-      out.nextStart = { error: err.message }
-    }
-  }
   if (process.env.BENCH_SKIP_DB !== '1') {
     // Database sessions: verifySession (PostgreSQL, SQLite) vs the fetch-/api/auth/session workaround.
     try {
       const { default: benchDb } = await import('./db.mjs')
-      console.log('\ndatabase sessions: verifySession vs fetching /api/auth/session from middleware (examples/next-app-db)')
+      console.log('\ndatabase sessions, in-process: one verifySession call vs one loopback fetch of /api/auth/session (examples/next-app-db).')
+      console.log('This is the cost of the check alone, not the whole-server gain: see npm run bench:server.')
       out.databaseSessions = await benchDb()
     } catch (err) {
       console.error('database-session benchmark failed:', err.message)
       out.databaseSessions = { error: err.message }
     }
   }
+  console.log('\nwhole-server figures (next start, req/s and p99 against a pass-through proxy): npm run bench:server')
   return out
 }

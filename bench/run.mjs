@@ -1,5 +1,7 @@
 // npm run bench: native vs next-auth 4.24.15 in one process, same inputs.
-// Prints per-call times and ratios; ratios are what we report.
+// Prints per-call times and ratios; ratios are what we report. Everything
+// here is IN-PROCESS (function calls, no HTTP, no Next server): whole-server
+// figures come from `npm run bench:server` (bench/server.mjs).
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 import { hkdfSync } from 'node:crypto'
@@ -49,10 +51,11 @@ async function pair(a, b, rounds = 5) {
   return [median(ta), median(tb)]
 }
 
-function report(name, refUs, oursUs, refLabel = 'next-auth') {
+/** One row: the reference's time, ours (labelled `oursLabel`: "native", or "floor" for the JS-only floor), the ratio. */
+function report(name, refUs, oursUs, refLabel = 'next-auth', oursLabel = 'native') {
   const ratio = refUs / oursUs
-  results[name] = { [refLabel]: +refUs.toFixed(3), native: +oursUs.toFixed(3), ratio: +ratio.toFixed(1) }
-  console.log(`${name.padEnd(48)} ${refLabel} ${refUs.toFixed(2).padStart(8)} µs   native ${oursUs.toFixed(3).padStart(7)} µs   ${ratio.toFixed(1).padStart(6)}x`)
+  results[name] = { [refLabel]: +refUs.toFixed(3), [oursLabel]: +oursUs.toFixed(3), ratio: +ratio.toFixed(1) }
+  console.log(`${name.padEnd(50)} ${refLabel} ${refUs.toFixed(2).padStart(8)} µs   ${oursLabel.padStart(6)} ${oursUs.toFixed(3).padStart(7)} µs   ${ratio.toFixed(1).padStart(6)}x`)
 }
 
 const mkReq = (cookie) => new NextRequest('http://localhost:3000/dashboard', { headers: { cookie: `theme=dark; ${COOKIE}=${cookie}` } })
@@ -68,12 +71,13 @@ async function mint(n) {
  * every batch is built just before it is timed (tokens nobody has decoded)
  * and dropped after, so both implementations run on the same working set.
  */
-async function timeBatches(fn, batches, size, mkBatch) {
+async function timeBatches(fn, batches, size, mkBatch, isAsync = true) {
   let ms = 0
   for (let b = 0; b < batches; b++) {
     const batch = await mkBatch(size)
     const t0 = performance.now()
-    for (let i = 0; i < size; i++) await fn(batch[i])
+    if (isAsync) for (let i = 0; i < size; i++) await fn(batch[i])
+    else for (let i = 0; i < size; i++) fn(batch[i])
     ms += performance.now() - t0
   }
   return (ms * 1000) / (batches * size)
@@ -87,45 +91,66 @@ async function getTokenBench() {
   if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error('native and next-auth disagree')
 
   // 1. never-seen tokens: every call gets a fresh NextRequest with a token nobody has decoded.
+  // Every contestant gets the same number of batches of the same size in
+  // every round, and the order rotates from round to round.
   const SIZE = 4000
+  const BATCHES = 2
   const rounds = 5
   const fresh = async (n) => (await mint(n)).map(mkReq)
-  // warm up both code paths on other tokens
-  for (const r of await fresh(400)) { await nextAuthJwt.getToken({ req: r, secret: SECRET }); await ours.getToken({ req: mkReq(r.headers.get('cookie').split('=').pop()), secret: SECRET }) }
-  const refRounds = []
-  const oursRounds = []
-  const floorRounds = []
-  for (let r = 0; r < rounds; r++) {
-    refRounds.push(await timeBatches((req) => nextAuthJwt.getToken({ req, secret: SECRET }), 1, SIZE, fresh))
-    oursRounds.push(await timeBatches((req) => ours.getToken({ req, secret: SECRET }), 5, SIZE, fresh))
-    // What any drop-in must do in JS on these requests, with no decoding at
-    // all: read the Cookie header, JSON.parse claims of the same size into
-    // a fresh object, resolve a Promise. The best ratio anything can reach.
-    floorRounds.push(await timeBatches(async ([req, json]) => { req.headers.get('cookie'); return JSON.parse(json) }, 5, SIZE, async (n) => {
-      const tokens = await mint(n)
-      return Promise.all(tokens.map(async (t) => [mkReq(t), JSON.stringify(await ours.decode({ token: t, secret: SECRET }))]))
-    }))
+  // warm up every code path on other tokens
+  for (const r of await fresh(400)) {
+    await nextAuthJwt.getToken({ req: r, secret: SECRET })
+    const again = () => mkReq(r.headers.get('cookie').split('=').pop())
+    await ours.getToken({ req: again(), secret: SECRET })
+    ours.getTokenSync({ req: again(), secret: SECRET })
   }
-  const refUnseen = median(refRounds)
-  report('getToken, never-seen token (fresh NextRequest)', refUnseen, median(oursRounds))
-  report('  floor: Cookie header + JSON.parse + Promise only', refUnseen, median(floorRounds))
-  const oursSyncUnseen = await timeBatches((req) => ours.getTokenSync({ req, secret: SECRET }), 5, SIZE, fresh)
-  report('getTokenSync, never-seen token', refUnseen, oursSyncUnseen)
+  // What any drop-in must do in JS on these requests, with no decoding at
+  // all: read the Cookie header, JSON.parse claims of the same size into a
+  // fresh object, resolve a Promise. The best ratio anything can reach.
+  const floorBatch = async (n) => {
+    const tokens = await mint(n)
+    return Promise.all(tokens.map(async (t) => [mkReq(t), JSON.stringify(await ours.decode({ token: t, secret: SECRET }))]))
+  }
+  const contestants = [
+    ['next-auth', (req) => nextAuthJwt.getToken({ req, secret: SECRET }), fresh],
+    ['native', (req) => ours.getToken({ req, secret: SECRET }), fresh],
+    ['sync', (req) => ours.getTokenSync({ req, secret: SECRET }), fresh, false],
+    ['floor', async ([req, json]) => { req.headers.get('cookie'); return JSON.parse(json) }, floorBatch],
+  ]
+  const unseen = Object.fromEntries(contestants.map(([k]) => [k, []]))
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < contestants.length; i++) {
+      const [k, fn, mkBatch, isAsync] = contestants[(i + r) % contestants.length]
+      unseen[k].push(await timeBatches(fn, BATCHES, SIZE, mkBatch, isAsync !== false))
+    }
+  }
+  const refUnseen = median(unseen['next-auth'])
+  report('getToken, never-seen token (fresh NextRequest)', refUnseen, median(unseen.native))
+  report('getTokenSync, never-seen token', refUnseen, median(unseen.sync))
+  report('  floor: Cookie header + JSON.parse + Promise only', refUnseen, median(unseen.floor), 'next-auth', 'floor')
 
-  // 2. the same cookie repeated, fresh NextRequest per call.
+  // 2. the same cookie repeated, fresh NextRequest per call; the three alternate.
   const same = probe
   const N_REF = 2000
   const N_OURS = 20000
   const sameReqsRef = Array.from({ length: N_REF }, () => mkReq(same))
   const sameReqsOurs = Array.from({ length: N_OURS }, () => mkReq(same))
-  const [refSame, oursSame] = await pair(
-    { n: N_REF, fn: (i) => nextAuthJwt.getToken({ req: sameReqsRef[i], secret: SECRET }) },
-    { n: N_OURS, fn: (i) => ours.getToken({ req: sameReqsOurs[i], secret: SECRET }) },
-    rounds,
-  )
-  report('getToken, same cookie repeated', refSame, oursSame)
-  const oursSameSync = await time(N_OURS, (i) => ours.getTokenSync({ req: sameReqsOurs[i], secret: SECRET }))
-  report('getTokenSync, same cookie repeated', refSame, oursSameSync)
+  const sameReqsSync = Array.from({ length: N_OURS }, () => mkReq(same))
+  const t = { ref: [], ours: [], sync: [] }
+  const sameRuns = [
+    ['ref', () => time(N_REF, (i) => nextAuthJwt.getToken({ req: sameReqsRef[i], secret: SECRET }), { rounds: 1, isAsync: true })],
+    ['ours', () => time(N_OURS, (i) => ours.getToken({ req: sameReqsOurs[i], secret: SECRET }), { rounds: 1, isAsync: true })],
+    ['sync', () => time(N_OURS, (i) => ours.getTokenSync({ req: sameReqsSync[i], secret: SECRET }), { rounds: 1 })],
+  ]
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < sameRuns.length; i++) {
+      const [k, run] = sameRuns[(i + r) % sameRuns.length]
+      t[k].push(await run())
+    }
+  }
+  const refSame = median(t.ref)
+  report('getToken, same cookie repeated', refSame, median(t.ours))
+  report('getTokenSync, same cookie repeated', refSame, median(t.sync))
 }
 
 async function decodeBench() {
@@ -152,27 +177,31 @@ async function decodeBench() {
 }
 
 async function memoryBench() {
-  const tokens = await mint(64)
-  const reqs = tokens.map(mkReq)
+  // Never-seen tokens, as a server sees them: every call decodes a token
+  // nobody has decoded before (fresh requests, minted batch by batch), so the
+  // token cache's admission and eviction paths run on every call.
+  const BATCH = 10_000
+  const CALLS = 1_000_000
+  const batch = async () => (await mint(BATCH)).map(mkReq)
   global.gc?.()
-  for (let i = 0; i < 20000; i++) ours.getTokenSync({ req: reqs[i & 63], secret: SECRET })
+  for (const req of await batch()) await ours.getToken({ req, secret: SECRET })
   global.gc?.()
   const before = process.memoryUsage().rss
-  const CALLS = 1_000_000
-  for (let i = 0; i < CALLS; i++) {
-    await ours.getToken({ req: reqs[i & 63], secret: SECRET })
+  for (let done = 0; done < CALLS; done += BATCH) {
+    for (const req of await batch()) await ours.getToken({ req, secret: SECRET })
   }
   global.gc?.()
   const after = process.memoryUsage().rss
   const growthMb = (after - before) / 1024 / 1024
-  results.memory = { calls: CALLS, rssBeforeMb: +(before / 1048576).toFixed(1), rssAfterMb: +(after / 1048576).toFixed(1), growthMb: +growthMb.toFixed(2) }
-  console.log(`RSS over ${CALLS.toLocaleString()} getToken calls: ${(before / 1048576).toFixed(1)} MB -> ${(after / 1048576).toFixed(1)} MB (growth ${growthMb.toFixed(2)} MB)`)
+  results.memory = { calls: CALLS, tokens: 'never seen', rssBeforeMb: +(before / 1048576).toFixed(1), rssAfterMb: +(after / 1048576).toFixed(1), growthMb: +growthMb.toFixed(2) }
+  console.log(`RSS over ${CALLS.toLocaleString()} getToken calls on never-seen tokens: ${(before / 1048576).toFixed(1)} MB -> ${(after / 1048576).toFixed(1)} MB (growth ${growthMb.toFixed(2)} MB)`)
 }
 
 const sections = { getToken: getTokenBench, decode: decodeBench, memory: memoryBench }
 import { readFileSync } from 'node:fs'
 const pkgVersion = (p) => JSON.parse(readFileSync(new URL(`../node_modules/${p}/package.json`, import.meta.url))).version
 console.log(`node ${process.version}, next-auth ${pkgVersion('next-auth')}, jose ${pkgVersion('next-auth/node_modules/jose')}`)
+console.log('in-process figures (function calls in one Node process; whole-server: npm run bench:server)')
 for (const [name, fn] of Object.entries(sections)) {
   if (only && only !== name) continue
   await fn()

@@ -17,7 +17,17 @@ export type NextMiddlewareWithAuth = (
 ) => NextMiddlewareResult | Promise<NextMiddlewareResult>
 
 /** next-auth's `authorized` callback, plus the database session (`null` in JWT mode without one). */
-export type AuthorizedCallback = (params: { token: JWT | null; req: NextRequest; session: Session | null }) => Awaitable<boolean>
+/**
+ * `session`: the database session (database strategy) or the token in the /api/auth/session shape (JWT).
+ * `storeUnavailable` (database strategy): true when the session store could not answer (down, timeout,
+ * pool exhausted); `session` is null then, as for "no session".
+ */
+export type AuthorizedCallback = (params: {
+  token: JWT | null
+  req: NextRequest
+  session: Session | null
+  storeUnavailable?: boolean
+}) => Awaitable<boolean>
 
 export interface NextAuthMiddlewareOptions {
   /** next-auth's whole `pages` option; the middleware uses `signIn` and `error`. */
@@ -35,6 +45,13 @@ export interface NextAuthMiddlewareOptions {
   secret?: Secret | Secret[]
   /** How denials look: 307 to sign-in (default), 401 JSON, or 401 JSON for /api paths only ("auto"). */
   unauthorized?: 'redirect' | 'json' | 'auto'
+  /**
+   * Database strategy, when the session store cannot answer and `authorized` does not allow:
+   * 'unavailable' (default) answers 503 with `Retry-After` and `Cache-Control: private, no-store`
+   * (JSON `{ error: 'SessionStoreUnavailable' }` for /api paths and `unauthorized: 'json'`, else a
+   * short HTML page); 'deny' answers as for no session (redirect to sign-in / 401).
+   */
+  onStoreError?: 'unavailable' | 'deny'
   /**
    * Paths that never need a session, in Next.js `config.matcher` syntax, matched (case-sensitively)
    * against the decoded path: exact by default (`'/docs'`), `'/'` is the root page only,

@@ -5,7 +5,7 @@
 // decision; this file only builds NextResponse objects and runs callbacks.
 const native = require('./native')
 const jwt = require('./jwt')
-const { verifySession, sessionFromToken } = require('./session')
+const { verifySession, sessionFromToken, _internal: sessionInternal } = require('./session')
 const { NextResponse } = require('next/server')
 const { checkMiddlewareOptionsOnce, asConfigError } = require('./options')
 
@@ -315,6 +315,11 @@ function readIdentity(target, options = {}) {
 function checkOptions(options) {
   checkMiddlewareOptionsOnce(options) // CONFIG_INVALID: the option types
   if (options === undefined || options === null || typeof options !== 'object') return
+  try {
+    storeErrorMode(options)
+  } catch (e) {
+    throw asConfigError(e)
+  }
   let authPath = '/api/auth'
   try {
     authPath = nextAuthUrl().authPath
@@ -363,6 +368,35 @@ function unauthorizedJson() {
   return denyHeaders(NextResponse.json({ error: 'Unauthorized' }, { status: 401 }))
 }
 
+// An outage of the session store is not a sign-out (database strategy): the
+// request is still denied, but with 503 + Retry-After instead of a redirect to
+// sign-in or a 401, unless `onStoreError: 'deny'` asks for today's answer.
+const STORE_ERROR_MODES = ['unavailable', 'deny']
+const RETRY_AFTER_S = '5'
+const UNAVAILABLE_HTML =
+  '<!doctype html><html><head><meta charset="utf-8"><title>Temporarily unavailable</title></head>' +
+  '<body><h1>Temporarily unavailable</h1><p>Sessions cannot be checked right now. Please try again in a few seconds.</p></body></html>'
+
+/** options.onStoreError, checked: a mistake is reported when the options are given. */
+function storeErrorMode(options) {
+  const mode = options?.onStoreError
+  if (mode === undefined || mode === null) return 'unavailable'
+  if (STORE_ERROR_MODES.includes(mode)) return mode
+  throw new TypeError(
+    `[next-auth-native] withAuth: onStoreError must be 'unavailable' (default: 503 while the session store cannot answer) ` +
+      `or 'deny' (redirect / 401 as for no session), not ${JSON.stringify(mode)}`,
+  )
+}
+
+function storeUnavailable(options, pathname) {
+  const headers = { ...DENY_HEADERS, 'retry-after': RETRY_AFTER_S }
+  const api = pathname === '/api' || pathname.startsWith('/api/')
+  if (api || options?.unauthorized === 'json') {
+    return NextResponse.json({ error: 'SessionStoreUnavailable' }, { status: 503, headers })
+  }
+  return new NextResponse(UNAVAILABLE_HTML, { status: 503, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' } })
+}
+
 function wantsJson(options, pathname) {
   const mode = options?.unauthorized ?? 'redirect'
   if (mode === 'json') return true
@@ -388,17 +422,22 @@ function databaseOptions(options) {
 
 const warnedSessionConfig = new WeakSet()
 
-/** The session from the store, or null. A bad configuration is logged once and denies. */
-async function databaseSession(req, options, s, logger = console) {
+const CONFIG_DENIED = Object.freeze({ session: null, unavailable: false })
+
+/**
+ * `{ session, unavailable }` from the store (or a Promise of it: only a cache
+ * miss needs one). A bad configuration is logged once and denies.
+ */
+function databaseSession(req, options, s, logger = console) {
   try {
-    return await verifySession({
+    return sessionInternal.databaseLookup({
       req,
       strategy: 'database',
       database: s.database,
       sessionEndpoint: s.sessionEndpoint,
       cacheTtlMs: s.cacheTtlMs,
       timeoutMs: s.timeoutMs,
-      secureCookie: s.secureCookie,
+      secureCookie: s.secureCookie, // undefined: next-auth's env default, applied by the session module
       cookieName: options?.cookies?.sessionToken?.name,
       logger: options?.logger,
       debug: options?.debug,
@@ -408,7 +447,7 @@ async function databaseSession(req, options, s, logger = console) {
       warnedSessionConfig.add(s)
       logger.error?.('[next-auth-native][error][SESSION_CONFIG]', err?.message)
     }
-    return null
+    return CONFIG_DENIED
   }
 }
 
@@ -462,11 +501,15 @@ async function handleMiddleware(req, options, onSuccess) {
   let session
   let authorized
   let secret
+  let storeDown = false
   if (db) {
     // Database strategy: no secret is needed to look a session up.
-    session = await databaseSession(req, options, db, logger)
+    let r = databaseSession(req, options, db, logger)
+    if (typeof r.then === 'function') r = await r // a cache miss: the lookup runs off the event loop
+    session = r.session
+    storeDown = r.unavailable
     const cb = options?.callbacks?.authorized
-    authorized = (cb ? await cb({ req, token, session }) : undefined) ?? !!session
+    authorized = (cb ? await cb({ req, token, session, storeUnavailable: storeDown }) : undefined) ?? !!session
     if (spec) secret = appSecret(options)
   } else {
     secret = appSecret(options)
@@ -495,6 +538,7 @@ async function handleMiddleware(req, options, onSuccess) {
     const identity = db ? sessionIdentity(session) : token
     return withIdentity(req, spec, identity ?? {}, identityKey(secret), res)
   }
+  if (storeDown && modeOf(options) === 'unavailable') return storeUnavailable(options, pathname)
   if (wantsJson(options, pathname)) return unauthorizedJson()
   // Keep a non-default locale segment in callbackUrl (next-auth drops it).
   const localePrefix = locale && locale !== defaultLocale ? `/${locale}` : ''
@@ -511,6 +555,15 @@ function identityKey(secret) {
       'are forwarded without x-auth-mac, so readIdentity() returns null. Set `secret` or NEXTAUTH_SECRET.')
   }
   return key
+}
+
+/** The outage mode; an invalid value (reported by withAuth(options)) keeps the 503 default, which still denies. */
+function modeOf(options) {
+  try {
+    return storeErrorMode(options)
+  } catch {
+    return 'unavailable'
+  }
 }
 
 /**

@@ -10,7 +10,8 @@
 // Both resolve to the shape of /api/auth/session's body,
 // { user: { id, name, email, image }, expires }, or null. Failures (database
 // down, timeout, pool exhausted, bad configuration at request time) resolve
-// to null: a denial, never an allow.
+// to null: a denial, never an allow. (withAuth tells an outage from "no
+// session" through databaseLookup's `unavailable` and answers 503.)
 const native = require('./native')
 const jwt = require('./jwt')
 const { NextAuthNativeError, checkSecret } = require('./options')
@@ -117,7 +118,34 @@ function snapshot(o) {
   return `o${o.url}\u0000${schema}\u0000${pool}\u0000${o.timeoutMs}\u0000${o.keyPrefix}\u0000${o.base}\u0000${o.push}`
 }
 
+// The settings a store was last resolved from, per options object: a
+// request with unchanged settings costs a few comparisons instead of a key
+// string (in-place edits of the options are still noticed).
+const memo = new WeakMap()
+
+function settingsOf(src, params) {
+  const url = src instanceof URL ? src.href : src.url
+  const schema = typeof src.schema === 'object' && src.schema !== null ? JSON.stringify(src.schema) : src.schema
+  const pool = typeof src.pool === 'object' && src.pool !== null ? src.pool.max : src.pool
+  return [url, schema, pool, src.timeoutMs, src.keyPrefix, src.base, src.push, params.cacheTtlMs, params.timeoutMs, params.pool,
+    !!(params.secureCookie ?? defaultSecureCookie()), params.cookieName, params.sessionEndpoint != null && params.database != null]
+}
+
 function storeFor(params) {
+  const src = params.sessionEndpoint ?? params.database
+  const memoable = typeof src === 'object' && src !== null
+  let settings
+  if (memoable) {
+    settings = settingsOf(src, params)
+    const m = memo.get(src)
+    if (m !== undefined && m.settings.every((v, i) => v === settings[i])) return m.store
+  }
+  const store = resolveStore(params)
+  if (memoable) memo.set(src, { settings, store })
+  return store
+}
+
+function resolveStore(params) {
   const names = cookieNames(params)
   const src = params.sessionEndpoint ?? params.database
   const both = params.sessionEndpoint != null && params.database != null
@@ -189,34 +217,63 @@ async function debugDatabase(params, store, cookie) {
   }
 }
 
-async function verifyDatabase(params) {
-  const logger = params.logger ?? console
+
+// The database strategy's answer. `unavailable` tells an outage (the store
+// could not answer: down, timeout, pool exhausted) from "no session"; the
+// session is null in both, so a caller that ignores the flag fails closed.
+const NO_SESSION = Object.freeze({ session: null, unavailable: false })
+const UNAVAILABLE = Object.freeze({ session: null, unavailable: true })
+
+function storeFailed(logger, err) {
+  logger.error?.('[next-auth-native][error][SESSION_STORE] session lookup failed; denied:', err?.message)
+  return UNAVAILABLE
+}
+
+const wantsDebug = (params) => params.debug === true || typeof params.logger?.debug === 'function'
+
+async function lookupAsync(params, store, cookie, logger) {
+  try {
+    const r = await native.sessionLookup(store, cookie)
+    if (r.log) logger.error?.(r.log)
+    if (!r.session) {
+      if (r.code && wantsDebug(params)) {
+        logDebug(params, store, r.code, { message: `The session store (${native.sessionStoreLabel(store)}) answered ${r.code}.` })
+      }
+      return r.unavailable ? UNAVAILABLE : NO_SESSION
+    }
+    return { session: JSON.parse(r.session), unavailable: false }
+  } catch (err) {
+    return storeFailed(logger, err)
+  }
+}
+
+/**
+ * `{ session, unavailable }` for the database strategy: synchronously when no
+ * I/O is needed (no cookie, a malformed one, a cache hit or a negative-cache
+ * entry), else a Promise of it. Never rejects for store failures; throws a
+ * TypeError for an invalid configuration.
+ */
+function databaseLookup(params) {
   const store = storeFor(params) // throws TypeError for a bad configuration
   const cookie = cookieHeaderOf(params.req)
-  if (cookie === null) return null
+  if (cookie === null) return NO_SESSION
+  const logger = params.logger ?? console
   let out
   try {
     out = native.sessionCheck(store, cookie)
     if (out === false) {
-      if (params.debug === true || typeof params.logger?.debug === 'function') await debugDatabase(params, store, cookie)
-      return null
+      // Decided without I/O (no cookie, malformed, negative cache): explained only when debugging.
+      return wantsDebug(params) ? debugDatabase(params, store, cookie).then(() => NO_SESSION) : NO_SESSION
     }
-    if (out === true) {
-      const r = await native.sessionLookup(store, cookie)
-      if (r.log) logger.error?.(r.log)
-      out = r.session
-      if (!out) {
-        if (r.code && (params.debug === true || typeof params.logger?.debug === 'function')) {
-          logDebug(params, store, r.code, { message: `The session store (${native.sessionStoreLabel(store)}) answered ${r.code}.` })
-        }
-        return null
-      }
-    }
-    return JSON.parse(out)
+    if (out === true) return lookupAsync(params, store, cookie, logger)
+    return { session: JSON.parse(out), unavailable: false }
   } catch (err) {
-    logger.error?.('[next-auth-native][error][SESSION_STORE] session lookup failed; denied:', err?.message)
-    return null
+    return storeFailed(logger, err)
   }
+}
+
+async function verifyDatabase(params) {
+  return (await databaseLookup(params)).session
 }
 
 /**
@@ -252,7 +309,7 @@ module.exports = { verifySession, sessionFromToken }
 module.exports.default = verifySession
 Object.defineProperty(module.exports, '_internal', {
   value: {
-    storeFor, cookieHeaderOf, storeInit, cookieNames, strategyOf, explainDatabase, invalid,
+    storeFor, cookieHeaderOf, storeInit, cookieNames, strategyOf, explainDatabase, invalid, databaseLookup,
     label: (params) => native.sessionStoreLabel(storeFor(params)),
     pushLive: (params) => native.sessionStorePushLive(storeFor(params)),
   },

@@ -63,6 +63,8 @@ pub struct SessionLookup {
     pub log: Option<String>,
     /// Why there is no session (a stable code), or null.
     pub code: Option<&'static str>,
+    /// The store could not answer (down, timeout, pool exhausted): not "no session".
+    pub unavailable: bool,
 }
 
 /// Builds a session store. Throws on an invalid configuration.
@@ -143,7 +145,12 @@ pub fn session_lookup<'env>(
     let store = Arc::clone(store);
     env.spawn_future(async move {
         let verdict = AssertUnwindSafe(store.lookup(&cookie)).catch_unwind().await.unwrap_or_else(|_| panic_verdict());
-        Ok(SessionLookup { session: verdict.session, log: verdict.log, code: verdict.error.map(SessionError::code) })
+        Ok(SessionLookup {
+            session: verdict.session,
+            log: verdict.log,
+            code: verdict.error.map(SessionError::code),
+            unavailable: verdict.unavailable,
+        })
     })
 }
 

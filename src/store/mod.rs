@@ -156,22 +156,40 @@ pub enum Check {
 }
 
 /// The asynchronous answer: the session JSON text or none, plus at most one
-/// log line for the caller to print.
+/// log line for the caller to print. `unavailable` tells an outage (the
+/// store could not answer: down, timeout, pool exhausted, query failed, an
+/// unusable endpoint response) from "no session"; `session` is `None` then
+/// too, so a caller that ignores the flag still fails closed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Verdict {
     pub session: Option<String>,
     pub log: Option<String>,
     /// Why there is no session (`None` with a session).
     pub error: Option<SessionError>,
+    /// The store could not answer (down, timeout, pool exhausted, a panic):
+    /// an outage, not "no session". The middleware answers 503 for it.
+    pub unavailable: bool,
 }
 
 impl Verdict {
-    pub fn denied(error: SessionError) -> Verdict {
-        Verdict { session: None, log: None, error: Some(error) }
+    fn found(json: String) -> Verdict {
+        Verdict { session: Some(json), log: None, error: None, unavailable: false }
     }
 
+    /// The store answered: no session, for this reason.
+    pub fn denied(error: SessionError) -> Verdict {
+        Verdict { session: None, log: None, error: Some(error), unavailable: false }
+    }
+
+    /// The store could not answer.
     pub fn failed(error: SessionError, log: Option<String>) -> Verdict {
-        Verdict { session: None, log, error: Some(error) }
+        Verdict { session: None, log, error: Some(error), unavailable: true }
+    }
+
+    /// The store answered, but its data about this token cannot be trusted
+    /// (a duplicate row, an unreadable `expires`): denied, and not an outage.
+    pub fn bad_data(error: SessionError, log: Option<String>) -> Verdict {
+        Verdict { session: None, log, error: Some(error), unavailable: false }
     }
 }
 
@@ -320,7 +338,7 @@ impl SessionStore {
             Err(e) => return Verdict::denied(e),
         };
         match self.cached(&token) {
-            Check::Hit(json) => return Verdict { session: Some(json), log: None, error: None },
+            Check::Hit(json) => return Verdict::found(json),
             Check::Deny(e) => return Verdict::denied(e),
             Check::Miss => {}
         }
@@ -365,7 +383,13 @@ impl SessionStore {
             Ok(c) => c,
             Err(LookupError::NotASession) => None,
             Err(e) => {
-                return Verdict::failed((&e).into(), self.incidents.failure(&self.label, &e.describe(self.timeout)));
+                let log = self.incidents.failure(&self.label, &e.describe(self.timeout));
+                // A duplicate row is bad data about this token, not an outage.
+                return if matches!(e, LookupError::Ambiguous) {
+                    Verdict::bad_data((&e).into(), log)
+                } else {
+                    Verdict::failed((&e).into(), log)
+                };
             }
         };
         // A data problem (below) continues an incident; anything else ends it.
@@ -386,14 +410,14 @@ impl SessionStore {
             Some(Candidate::Row { expires_ms, user }) => {
                 let Some(ms) = expires_ms else {
                     let log = self.incidents.data_problem(&self.label, "a session's expires column is null or not a date-time");
-                    return Verdict::failed(SessionError::DbUnavailable, log);
+                    return Verdict::bad_data(SessionError::DbUnavailable, log);
                 };
                 if !time::plausible(ms) {
                     let log = self.incidents.data_problem(
                         &self.label,
                         "a session's expires value is outside 1970…2200 (seconds stored where milliseconds are expected, or the reverse?)",
                     );
-                    return Verdict::failed(SessionError::DbUnavailable, log);
+                    return Verdict::bad_data(SessionError::DbUnavailable, log);
                 }
                 // next-auth: a session is valid while expires >= now.
                 if ms < now_ms {
@@ -413,7 +437,7 @@ impl SessionStore {
         if let Ok(mut c) = self.cache.lock() {
             c.put_session(token, &json, expires_ms, Instant::now());
         }
-        Verdict { session: Some(json), log: None, error: None }
+        Verdict::found(json)
     }
 
     fn put_none(&self, token: &str, why: SessionError) {

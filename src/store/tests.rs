@@ -219,7 +219,7 @@ fn sqlite_missing_file_and_lock_fail_closed() {
         assert!(v.log.as_deref().unwrap().contains("SESSION_STORE"));
         assert!(!v.log.as_deref().unwrap().contains("p-valid"));
         // the next failure is not logged again (one line per incident)
-        assert_eq!(s.lookup(&cookie("p-valid2")).await, Verdict::denied(SessionError::DbUnavailable));
+        assert_eq!(s.lookup(&cookie("p-valid2")).await, Verdict::failed(SessionError::DbUnavailable, None));
     });
     // A writer holding an exclusive lock: denied within the deadline, not hung.
     let db = temp_db("lock");
@@ -296,4 +296,56 @@ fn config_errors() {
     assert!(SessionStore::new(c).is_err());
     let s = SessionStore::new(cfg("postgres://user:pw@db.internal:6543/app", false)).unwrap();
     assert_eq!(s.label(), "PostgreSQL db.internal:6543/app");
+}
+
+/// An outage (the store cannot answer) is reported apart from "no session";
+/// both deny. Bad data about one token is not an outage.
+#[test]
+fn outage_is_not_no_session() {
+    let db = temp_db("outage");
+    let now = time::now_ms();
+    seed(&db.0, now);
+    let url = db.0.to_str().unwrap().to_owned();
+    let rt = rt();
+    rt.block_on(async {
+        let s = store(&url, schema::Mapping::preset("pg-adapter").unwrap(), 0);
+        let v = s.lookup(&cookie("g-valid")).await;
+        assert!(v.session.is_some() && !v.unavailable);
+        for t in ["unknown", "g-expired", "g-orphan", "g-garbage"] {
+            let v = s.lookup(&cookie(t)).await;
+            assert!(v.session.is_none() && !v.unavailable, "{t}: {v:?}");
+        }
+        // no cookie / malformed token: decided before any I/O, never an outage
+        assert!(!s.lookup("theme=dark").await.unavailable);
+        assert!(!s.lookup(&cookie("a b")).await.unavailable);
+        let dup = schema::Mapping::custom(schema::MappingInput {
+            session_table: Some("dup".into()),
+            session_token: Some("tok".into()),
+            image: Some(String::new()),
+            ..Default::default()
+        })
+        .unwrap();
+        let v = store(&url, dup, 0).lookup(&cookie("twice")).await;
+        assert!(v.session.is_none() && !v.unavailable, "ambiguous rows: {v:?}");
+        // a missing file: the store cannot answer
+        let gone = store("/nonexistent/dir/x.db", schema::Mapping::preset("pg-adapter").unwrap(), 0);
+        let v = gone.lookup(&cookie("g-valid")).await;
+        assert!(v.session.is_none() && v.unavailable, "{v:?}");
+    });
+    let s = store(&url, schema::Mapping::preset("prisma").unwrap(), 0);
+    for e in [LookupError::Timeout, LookupError::PoolExhausted, LookupError::Unavailable("refused".into()), LookupError::Query("x".into()), LookupError::BadResponse("HTTP 502".into()), LookupError::Internal] {
+        let v = s.settle("t", Err(e), now);
+        assert!(v.session.is_none() && v.unavailable, "{v:?}");
+    }
+    for e in [LookupError::NotASession, LookupError::Ambiguous] {
+        let v = s.settle("t", Err(e), now);
+        assert!(v.session.is_none() && !v.unavailable, "{v:?}");
+    }
+    // A writer holding an exclusive lock: the deadline passes, an outage.
+    let writer = Connection::open(&db.0).unwrap();
+    writer.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; UPDATE users SET name = 'x';").unwrap();
+    let s = store(&url, schema::Mapping::preset("pg-adapter").unwrap(), 0);
+    let v = rt.block_on(s.lookup(&cookie("g-valid")));
+    assert!(v.session.is_none() && v.unavailable, "{v:?}");
+    writer.execute_batch("ROLLBACK").unwrap();
 }

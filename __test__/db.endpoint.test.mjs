@@ -1,5 +1,5 @@
 // verifySession({ sessionEndpoint }): the app's own /api/auth/session as the
-// session source (security.md SS-4, NA-2), against a local HTTP server that
+// session source (docs/security.md SS-4, NA-2), against a local HTTP server that
 // plays every answer: a session, {}, an error object, HTML, a redirect, an
 // oversized or endless body, an expired session, silence.
 

@@ -56,7 +56,7 @@ function tamper(jwe) {
   return parts.join('.')
 }
 
-/** Denials must not be cacheable by shared caches (security.md INV-7 / NX-8). */
+/** Denials must not be cacheable by shared caches (docs/security.md INV-7 / NX-8). */
 function assertNotCacheable(res, what) {
   const cc = (res.headers.get('cache-control') ?? '').toLowerCase()
   assert.match(cc, /\bno-store\b/, `${what}: Cache-Control "${cc}" lacks no-store`)

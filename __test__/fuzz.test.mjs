@@ -1,4 +1,4 @@
-// Random bytes and the malformed shapes of security.md through getToken:
+// Random bytes and the malformed shapes of docs/security.md through getToken:
 // no crash, no hang, no exception, only null (or the raw string with raw: true).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'

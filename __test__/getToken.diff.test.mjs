@@ -1,5 +1,5 @@
 // Differential tests: the same requests through next-auth 4.24.15's getToken
-// and ours (nextauth-v4.md §1–3). Deliberate differences (security.md) are
+// and ours (docs/compatibility.md §1–3). Deliberate differences (docs/security.md) are
 // the named tests in strict.test.mjs.
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
@@ -114,7 +114,7 @@ describe('cookie path', () => {
   })
 })
 
-describe('cookie names (nextauth-v4.md §1.2)', () => {
+describe('cookie names (docs/compatibility.md §1.2)', () => {
   const matrix = [
     [{ NEXTAUTH_URL: undefined, VERCEL: undefined }, false],
     [{ NEXTAUTH_URL: undefined, VERCEL: '' }, false],
@@ -219,7 +219,7 @@ describe('cookie names (nextauth-v4.md §1.2)', () => {
   })
 })
 
-describe('chunked cookies (nextauth-v4.md §2)', () => {
+describe('chunked cookies (docs/compatibility.md §2)', () => {
   async function bigToken() {
     return mintV4({ ...claims, blob: 'x'.repeat(9000) })
   }
@@ -257,7 +257,7 @@ describe('chunked cookies (nextauth-v4.md §2)', () => {
   })
 })
 
-describe('Bearer fallback (security.md CK-6)', () => {
+describe('Bearer fallback (docs/security.md CK-6)', () => {
   test('header variants, NextRequest and plain headers', async () => {
     const t = await mintV4()
     const variants = [
@@ -295,7 +295,7 @@ describe('raw', () => {
   })
 })
 
-describe('request shapes (nextauth-v4.md §1.4)', () => {
+describe('request shapes (docs/compatibility.md §1.4)', () => {
   test('Pages-router request: plain cookies object and headers', async () => {
     const t = await mintV4()
     await agree(() => ({ headers: { cookie: `${V4}=${t}` }, cookies: { [V4]: t } }), { secret: SECRET }, false)

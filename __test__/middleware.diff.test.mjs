@@ -1,5 +1,5 @@
 // Differential tests for withAuth: the same requests through
-// next-auth/middleware and next-auth-native/middleware (nextauth-v4.md §5).
+// next-auth/middleware and next-auth-native/middleware (docs/compatibility.md §5).
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
@@ -98,7 +98,7 @@ describe('withAuth agrees with next-auth', async () => {
   })
 })
 
-describe('named improvements over next-auth (security.md)', async () => {
+describe('named improvements over next-auth (docs/security.md)', async () => {
   const token = await mintV4({ name: 'U', sub: '1', email: 'u@example.com', role: 'user' })
   const opts = { secret: SECRET }
   const run = (o, path, reqOpts, env = { NEXTAUTH_URL: undefined }) =>

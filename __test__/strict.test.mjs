@@ -1,5 +1,5 @@
 // The deliberate differences from next-auth 4.24.15, one named test each.
-// Every one is either stricter (security.md §0.4, §1.C–1.E) or an addition
+// Every one is either stricter (docs/security.md, "Deliberate differences" (DD-1…DD-6)) or an addition
 // next-auth does not have; each asserts what next-auth does and what we do.
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
@@ -26,7 +26,7 @@ function stricter(name, build) {
 const exp = () => now() + 3600
 const body = (extra = '') => `{"sub":"1","exp":${exp()}${extra}}`
 
-describe('stricter than next-auth (security.md §0.4)', () => {
+describe('stricter than next-auth (docs/security.md DD-3…DD-5)', () => {
   stricter('conflicting duplicate session cookies deny (CK-1)', async () => {
     return `${V4}=${await mintV4({ who: 'a' })}; ${V4}=${await mintV4({ who: 'b' })}`
   })

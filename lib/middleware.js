@@ -12,7 +12,7 @@ const { checkMiddlewareOptionsOnce, asConfigError } = require('./options')
 const DENY_HEADERS = { 'cache-control': 'private, no-store', vary: 'Cookie, Authorization' }
 
 // ---------------------------------------------------------------------------
-// Next.js version guard (security.md NX-1…NX-5, §3 item 7).
+// Next.js version guard (docs/security.md NX-1…NX-5).
 
 let versionChecked = false
 function checkNextVersion(logger = console) {
@@ -477,7 +477,7 @@ class JwtAuthorizedParams {
 // ---------------------------------------------------------------------------
 
 /**
- * next-auth's handleMiddleware (nextauth-v4.md §5.2), decided natively.
+ * next-auth's handleMiddleware (docs/compatibility.md §5.2), decided natively.
  * Returns undefined (continue), the result of onSuccess, or a denial.
  */
 async function handleMiddleware(req, options, onSuccess) {
@@ -603,7 +603,7 @@ function databaseOf(options) {
 }
 
 /**
- * The second gate (security.md NX-12) for route handlers, API routes and
+ * The second gate (docs/security.md NX-12) for route handlers, API routes and
  * server components. Takes a request, or the Headers from `next/headers`'
  * headers(). Always returns a Promise: of the token or null (JWT strategy,
  * the default), or of the session ({ user, expires }) or null (database

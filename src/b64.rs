@@ -1,6 +1,6 @@
 //! Strict base64url (RFC 4648 §5): alphabet `[A-Za-z0-9_-]`, no padding, no
 //! whitespace, canonical trailing bits. The reference (Node `Buffer.from(s, "base64")`)
-//! skips junk characters; we do not (security.md JW-9).
+//! skips junk characters; we do not (docs/security.md JW-9).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

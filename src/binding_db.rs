@@ -1,6 +1,6 @@
 //! The napi binding of database sessions (src/store): compile a store once per
 //! configuration, answer from the cache synchronously, look up asynchronously
-//! on napi's tokio runtime (security.md RS-5: no I/O on the event loop).
+//! on napi's tokio runtime (docs/security.md RS-5: no I/O on the event loop).
 //! Every export catches panics (RS-1); a panic inside a lookup is a denial.
 
 use crate::binding::NameChoiceInit;

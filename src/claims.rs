@@ -1,4 +1,4 @@
-//! Claim checks applied after decryption/verification (security.md JW-11,
+//! Claim checks applied after decryption/verification (docs/security.md JW-11,
 //! NA-1). The boundaries are jose's: expired when `exp <= now - 15`, not yet
 //! valid when `nbf > now + 15`. Stricter than next-auth: `exp` is required.
 

@@ -1,4 +1,4 @@
-//! Strict JSON for headers and payloads (security.md JW-12, JW-13): one parse
+//! Strict JSON for headers and payloads (docs/security.md JW-12, JW-13): one parse
 //! each, duplicate object members rejected at every depth, valid UTF-8 (the
 //! caller passes `&str`), finite numbers, serde_json's recursion limit (128)
 //! left on. The payload is validated without building a value tree; the JS

@@ -1,6 +1,6 @@
 //! Compact JWE with `alg: "dir"` (RFC 7516), the only form next-auth v4 and
 //! Auth.js v5 produce. The header is checked against an allow-list before any
-//! key is touched (security.md JW-3…JW-10); lengths are checked before any
+//! key is touched (docs/security.md JW-3…JW-10); lengths are checked before any
 //! fixed-size construction, so no input can panic.
 
 use crate::{b64, json};
@@ -12,7 +12,7 @@ use sha2::Sha512;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-/// Upper bound on a token we are willing to look at (security.md CK-5).
+/// Upper bound on a token we are willing to look at (docs/security.md CK-5).
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 const MAX_HEADER_LEN: usize = 512;
 

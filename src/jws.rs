@@ -1,6 +1,6 @@
 //! Native verification of app-signed JWS session tokens (next-auth's
 //! documented custom `jwt.encode`/`jwt.decode` with `jsonwebtoken`), with the
-//! settings of security.md RS-3: one key family, a fixed algorithm list,
+//! settings of docs/security.md RS-3: one key family, a fixed algorithm list,
 //! 15 s leeway, `nbf` checked, `exp` required, `crit` rejected, HMAC keys of
 //! at least 32 bytes. The header and payload get the same strict parse as
 //! JWE tokens before the signature is checked by the `jsonwebtoken` crate.
@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::str::FromStr;
 
 const MAX_TOKEN_LEN: usize = 16 * 1024;
-/// Smallest HMAC secret we accept (security.md RS-3).
+/// Smallest HMAC secret we accept (docs/security.md RS-3).
 pub const MIN_HMAC_SECRET: usize = 32;
 
 pub enum KeyInput<'a> {

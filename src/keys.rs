@@ -1,6 +1,6 @@
 //! Key derivation (HKDF-SHA-256) for v4 and Auth.js v5 session tokens, done
 //! once per compiled configuration and kept in zeroising buffers
-//! (security.md SC-5). Nothing here is derived per request.
+//! (docs/security.md SC-5). Nothing here is derived per request.
 
 use crate::b64;
 use hkdf::Hkdf;
@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn spec_vector() {
-        // nextauth-v4.md §3.1 test value.
+        // docs/compatibility.md §3.1 test value.
         let k = derive_v4(b"nextauth-spec-test-secret-0123456789abcdef", "").unwrap();
         assert_eq!(hex(k.as_ref()), "4599ef3db5258cfd0846cf43a28715c7a4d5166e55eac9aa4b90ace99d75817e");
     }

@@ -1,5 +1,5 @@
-//! The middleware decision of next-auth's `withAuth` (nextauth-v4.md §5.2),
-//! with the deliberate improvements of security.md and issue 14:
+//! The middleware decision of next-auth's `withAuth` (docs/compatibility.md §5.2),
+//! with the deliberate improvements of docs/security.md and issue 14:
 //!
 //! - rules are matched against the path the Next.js router routes to (each
 //!   segment percent-decoded), never the still-encoded path;

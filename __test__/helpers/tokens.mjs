@@ -11,7 +11,7 @@ export const { NextRequest } = require('next/server')
 
 export const SECRET = 'nextauth-spec-test-secret-0123456789abcdef'
 export const OTHER_SECRET = 'another-secret-another-secret-0123456789'
-export const FAR = 50 * 365 * 24 * 3600 // far-future maxAge (nextauth-v4.md §8)
+export const FAR = 50 * 365 * 24 * 3600 // far-future maxAge (docs/compatibility.md §8)
 
 export const V4 = 'next-auth.session-token'
 export const V4S = '__Secure-next-auth.session-token'
@@ -35,7 +35,7 @@ export async function mintV5(token = claims, { secret = SECRET, salt = V5, maxAg
   return encode({ token, secret, salt, maxAge })
 }
 
-/** The v4 session key (HKDF-SHA256, info per nextauth-v4.md §3.1). */
+/** The v4 session key (HKDF-SHA256, info per docs/compatibility.md §3.1). */
 export function v4Key(secret = SECRET, salt = '') {
   const info = salt ? `NextAuth.js Generated Encryption Key (${salt})` : 'NextAuth.js Generated Encryption Key'
   return new Uint8Array(hkdfSync('sha256', secret, salt, info, 32))

@@ -1,4 +1,4 @@
-//! The in-process session cache (security.md RS-6): keyed by the exact token,
+//! The in-process session cache (docs/security.md RS-6): keyed by the exact token,
 //! bounded, first-in-first-out eviction, a positive entry lives at most the
 //! TTL and never past the session's `expires`; a separate, bounded negative
 //! cache remembers "no such session" for the TTL. A TTL of 0 disables both.
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 pub const POSITIVE_CAPACITY: usize = 4096;
 /// Most negative entries.
 pub const NEGATIVE_CAPACITY: usize = 4096;
-/// Longest TTL accepted (security.md RS-6: at most 60 s).
+/// Longest TTL accepted (docs/security.md RS-6: at most 60 s).
 pub const MAX_TTL: Duration = Duration::from_secs(60);
 
 /// A bounded map with FIFO eviction. Removals leave a stale key in `order`;

@@ -1,5 +1,5 @@
 //! The app's own `/api/auth/session` as a session source, for adapters with
-//! no native store here (security.md SS-4, NA-2): a fixed `http://` URL from
+//! no native store here (docs/security.md SS-4, NA-2): a fixed `http://` URL from
 //! configuration (never from the request), only the session cookie is
 //! forwarded, connections are kept alive, redirects are not followed, the
 //! body is capped at 64 KiB, and a session is accepted only from a 200
@@ -173,7 +173,7 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     }
 }
 
-/// One JSON object, duplicate members rejected at every depth (security.md
+/// One JSON object, duplicate members rejected at every depth (docs/security.md
 /// JW-12 applied to the endpoint's body), serde_json's recursion limit kept.
 fn strict_object(text: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
     let mut de = serde_json::Deserializer::from_str(text);

@@ -1,10 +1,10 @@
-//! Database sessions (next-auth's `database` strategy, nextauth-v4.md §6):
+//! Database sessions (next-auth's `database` strategy, docs/compatibility.md §6):
 //! the opaque session token from the cookie is looked up, read-only, in
 //! PostgreSQL ([`postgres`]), SQLite ([`sqlite`]) or the app's own
 //! `/api/auth/session` ([`http`]), behind a bounded cache ([`cache`]).
 //!
 //! A [`SessionStore`] is built once per configuration. Every outcome other
-//! than a found, unexpired session with its user is "no session" (security.md
+//! than a found, unexpired session with its user is "no session" (docs/security.md
 //! INV-1, SS-1…SS-5): malformed tokens are refused before any I/O, failures
 //! and timeouts deny, and each run of failures produces one log line (no
 //! token material) instead of one per request.
@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Longest session token looked up (security.md SS-1; next-auth's own are 36
+/// Longest session token looked up (docs/security.md SS-1; next-auth's own are 36
 /// or 64 characters, `@auth/pg-adapter` stores at most 255).
 pub const MAX_TOKEN_LEN: usize = 255;
 /// Default lookup deadline.

@@ -1,11 +1,11 @@
 //! Which tables and columns hold sessions and users, and the one read-only
-//! query built from them (nextauth-v4.md §6.3, §6.4).
+//! query built from them (docs/compatibility.md §6.3, §6.4).
 //!
 //! Identifiers come from configuration, never from a request, and are still
 //! validated (`[A-Za-z_][A-Za-z0-9_]*`, at most 63 bytes, optionally
 //! `schema.table` for tables) and double-quoted, so the SQL text is fixed
 //! when the store is built and the token only ever travels as a bound
-//! parameter of a prepared statement (security.md SS-1).
+//! parameter of a prepared statement (docs/security.md SS-1).
 
 /// How integer `expires` values are read (SQLite and custom PostgreSQL
 /// columns; TIMESTAMP/TIMESTAMPTZ and ISO text carry their own unit).

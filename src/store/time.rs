@@ -1,6 +1,6 @@
 //! UTC timestamps as milliseconds since the Unix epoch: parsing what databases
 //! and `/api/auth/session` hand us, formatting like JavaScript's
-//! `Date.prototype.toISOString`, and the plausibility rule of security.md SS-2.
+//! `Date.prototype.toISOString`, and the plausibility rule of docs/security.md SS-2.
 //!
 //! Everything is integer arithmetic on the proleptic Gregorian calendar; no
 //! local time zone is ever consulted (a value without an offset is UTC, as

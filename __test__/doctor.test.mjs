@@ -93,7 +93,7 @@ describe('doctor: JWT strategy, cookies minted by next-auth', { timeout: 180_000
   })
 
   test('CONFIG_INVALID: a bad --database-url', async () => {
-    const r = await doctor(dir, ['--cookie', `${V4}=${DB_TOK.valid}`, '--database-url', 'mysql://127.0.0.1/x'])
+    const r = await doctor(dir, ['--cookie', `${V4}=${DB_TOK.valid}`, '--database-url', 'mongodb://127.0.0.1/x'])
     assert.equal(r.status, 1)
     assert.match(lastLine(r.stdout), /^CONFIG_INVALID: /)
   })

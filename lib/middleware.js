@@ -137,7 +137,7 @@ function forwardSpec(options) {
   if (claims === undefined || claims === null || claims === false) return null
   if (!Array.isArray(claims) || claims.some((c) => typeof c !== 'string')) {
     const hint = typeof claims === 'string' ? `['${claims}']` : "['sub', 'email', 'role']"
-    throw asConfigError(new TypeError(`withAuth: forwardIdentity must be an array of claim names: \`forwardIdentity: ${hint}\``))
+    throw asConfigError(new TypeError(`withAuth: \`forwardIdentity\` must be an array of claim names: \`forwardIdentity: ${hint}\``))
   }
   if (!claims.length) return null
   let entry = specs.get(options)

@@ -51,7 +51,7 @@ const UNAUTHORIZED = ['redirect', 'json', 'auto']
  */
 function asConfigError(e) {
   if (e instanceof NextAuthNativeError) return e
-  const text = String(e?.message ?? e).replace(/^withAuth: /, '')
+  const text = String(e?.message ?? e).replace(/^\[next-auth-native\] /, '').replace(/^withAuth: /, '')
   const err = new NextAuthNativeError('CONFIG_INVALID', `[next-auth-native] CONFIG_INVALID: ${text}`)
   err.cause = e
   return err

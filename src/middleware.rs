@@ -41,7 +41,7 @@ pub struct Pattern {
 }
 
 fn pattern_error(option: &str, p: &str, why: &str, fix: &str) -> String {
-    format!("withAuth: {option} entry {p:?} {why}. {fix} (next-auth-native uses Next.js `config.matcher` path syntax: exact by default, `/` is the root page only)")
+    format!("withAuth: `{option}` entry {p:?} {why}. {fix} (next-auth-native uses Next.js `config.matcher` path syntax: exact by default, `/` is the root page only)")
 }
 
 /// A literal segment may not carry matcher/regex syntax, escapes or whitespace.

@@ -31,7 +31,7 @@ export async function jwtCases() {
     CHUNKS_INVALID: { cookie: `${V4}.0=${chunk}; ${V4}.2=${good.slice(40)}` },
     MALFORMED: { cookie: `${V4}=not-a-session-token` },
     HEADER_NOT_ALLOWED: {
-      cookie: `${V4}=${await craftJwe(JSON.stringify({ sub: 'u', exp: now() + 3600 }), { alg: 'dir', enc: 'A256GCM', cty: 'JWT' })}`,
+      cookie: `${V4}=${await craftJwe(JSON.stringify({ sub: 'u', exp: now() + 3600 }), { alg: 'dir', enc: 'A256GCM', zip: 'DEF' })}`,
     },
     DECRYPT_FAILED: { cookie: `${V4}=${await mintV4(undefined, { secret: OTHER_SECRET })}` },
     SIGNATURE_INVALID: { cookie: `${V4}=${signed}`, params: { jwt: { algorithms: ['HS256'], secret: JWS_SECRET } } },

@@ -143,6 +143,7 @@ async function fuzzOne(t, seconds) {
     else if ((m = /^stat::new_units_added: (\d+)/.exec(line))) stats.newUnits = Number(m[1])
     else if ((m = /^stat::peak_rss_mb: (\d+)/.exec(line))) stats.peakRssMb = Number(m[1])
   })
+  if (!stats.execsPerSec) stats.execsPerSec = Math.round(stats.execs / seconds)
   stats.crashFiles = readdirSync(d.artifacts).filter((f) => !before.has(f) && /^(crash|timeout|oom|leak|slow-unit)-/.test(f))
   stats.crashes = stats.crashFiles.filter((f) => !f.startsWith('slow-unit')).length
   if (res.code !== 0 && stats.crashes === 0) stats.crashes = 1 // died without an artifact

@@ -102,7 +102,7 @@ fn reference_decrypt(f: &Fixture, token: &str, v5: bool) -> Option<Vec<u8>> {
             if iv.len() != 16 || tag.len() != 32 || ct.is_empty() || ct.len() % 16 != 0 {
                 return None;
             }
-            let mut mac = hmac::Hmac::<sha2::Sha512>::new_from_slice(&f.v5_cbc[..32]).unwrap();
+            let mut mac = <hmac::Hmac<sha2::Sha512> as Mac>::new_from_slice(&f.v5_cbc[..32]).unwrap();
             mac.update(h.as_bytes());
             mac.update(&iv);
             mac.update(&ct);

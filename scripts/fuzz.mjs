@@ -17,7 +17,7 @@
 // finds to fuzz/target/found/<target>/ (never into the committed corpus);
 // crashing inputs land in fuzz/artifacts/<target>/. Exit status 1 on a crash.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -38,6 +38,8 @@ const MAX_LEN = {
   session_body: 8192,
 }
 export const TARGETS = Object.keys(MAX_LEN)
+/** Bytes of committed corpus per target at most (`--cmin`). */
+const CORPUS_BUDGET = 64 * 1024
 
 export const RUSTFLAGS = [
   '-Cpasses=sancov-module',
@@ -158,10 +160,25 @@ function cmin(t) {
   const next = `${d.corpus}.cmin`
   rmSync(next, { recursive: true, force: true })
   mkdirSync(next, { recursive: true })
-  const inputs = [d.corpus, d.seeds, d.found].filter((p) => existsSync(p))
+  // A snapshot of the finds: a fuzzer still running may delete files from them.
+  const snap = join(fuzzDir, 'target', 'cmin-snapshot', t)
+  rmSync(snap, { recursive: true, force: true })
+  if (existsSync(d.found)) cpSync(d.found, snap, { recursive: true })
+  const inputs = [d.corpus, d.seeds, snap].filter((p) => existsSync(p))
   // What `cargo fuzz cmin` runs: libFuzzer's merge into an empty directory.
   const r = spawnSync(join(binDir, t), ['-merge=1', `-max_len=${MAX_LEN[t]}`, '-timeout=10', next, ...inputs], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`cmin of ${t} failed:\n${r.stderr.slice(-3000)}`)
+  if (r.status !== 0) {
+    rmSync(next, { recursive: true, force: true })
+    throw new Error(`cmin of ${t} failed:\n${r.stderr.slice(-3000)}`)
+  }
+  // Keep the committed corpora small: past the budget, the largest inputs go
+  // (the fuzzer regrows long inputs quickly from short ones).
+  const sized = readdirSync(next).map((f) => ({ f, n: statSync(join(next, f)).size })).sort((a, b) => a.n - b.n)
+  let total = 0
+  for (const { f, n } of sized) {
+    total += n
+    if (total > CORPUS_BUDGET) rmSync(join(next, f))
+  }
   rmSync(d.corpus, { recursive: true, force: true })
   renameSync(next, d.corpus)
   const files = readdirSync(d.corpus)

@@ -19,6 +19,26 @@ pub mod middleware;
 pub mod store;
 pub mod token;
 
+#[cfg(test)]
+mod regressions;
+
+/// Internal entry points for the cargo-fuzz targets in `fuzz/` only; not a
+/// stable API (the `fuzzing` feature is never enabled by the Node build).
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    use crate::json::ClaimFacts;
+
+    /// The hand-written fast path of [`crate::json::scan_claims`].
+    pub fn scan_flat(text: &str) -> Option<ClaimFacts> {
+        crate::json::scan_flat(text)
+    }
+
+    /// The serde path of [`crate::json::scan_claims`].
+    pub fn scan_serde(text: &str) -> Option<ClaimFacts> {
+        crate::json::scan_serde(text)
+    }
+}
+
 #[cfg(feature = "node")]
 mod binding;
 #[cfg(feature = "node")]

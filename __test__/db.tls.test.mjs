@@ -258,7 +258,7 @@ describe('database sessions over TLS: a hostssl-only PostgreSQL', { timeout: 5 *
       const { url } = urlOf(cluster.port, params)
       await assert.rejects(
         verifySession({ req: req(TOKEN), strategy: 'database', database: { url, schema: 'pg-adapter' } }),
-        (err) => err instanceof TypeError && re.test(err.message),
+        (err) => err.code === 'CONFIG_INVALID' && re.test(err.message),
         JSON.stringify(params),
       )
     }

@@ -34,7 +34,7 @@ const V5_KID_NULL: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwia2lkI
 #[test]
 fn v5_token_without_kid_decodes_control_for_kid_null() {
     let got = v5_reader().decode(V5_NO_KID, &Rules::V5 { salt: V5_SALT.into() }, NOW);
-    assert_eq!(got.map(|(json, _)| json).as_deref(), Some(r#"{"sub":"user-1","iat":1796083200,"exp":3373920000}"#));
+    assert_eq!(got.ok().map(|(json, _)| json).as_deref(), Some(r#"{"sub":"user-1","iat":1796083200,"exp":3373920000}"#));
 }
 
 /// Finding F1 (writing the jwe_decrypt target's independent reference):
@@ -46,7 +46,7 @@ fn v5_token_without_kid_decodes_control_for_kid_null() {
 #[test]
 #[ignore = "finding F1: un-ignore once src/jwe.rs rejects a null kid (owned by the JWE header work)"]
 fn f1_v5_kid_null_is_rejected_like_auth_js() {
-    assert_eq!(v5_reader().decode(V5_KID_NULL, &Rules::V5 { salt: V5_SALT.into() }, NOW), None);
+    assert!(v5_reader().decode(V5_KID_NULL, &Rules::V5 { salt: V5_SALT.into() }, NOW).is_err());
 }
 
 /// The json_differential property on the inputs its corpus keeps at the

@@ -245,7 +245,7 @@ impl SessionStore {
             (_, PushMode::Off) => None,
             _ if cfg.cache_ttl.is_zero() => None, // nothing cached, nothing to evict
             (Source::Redis(r), _) => Some(push::PushSource::Redis {
-                client: r.client().clone(),
+                client: Box::new(r.client().clone()),
                 db: r.client().get_connection_info().redis.db,
                 layout: r.layout().clone(),
             }),

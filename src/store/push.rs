@@ -52,7 +52,7 @@ impl PushShared {
 
 /// How to subscribe.
 pub enum PushSource {
-    Redis { client: redis::Client, db: i64, layout: super::redis::Layout },
+    Redis { client: Box<redis::Client>, db: i64, layout: super::redis::Layout },
     Postgres { url: String },
 }
 

@@ -56,7 +56,12 @@ fn decode_into(b: &[u8], out: &mut [u8]) -> Option<()> {
     let (out_full, out_tail) = out.split_at_mut(full.len() / 4 * 3);
     let mut bad = 0u8;
     for (q, o) in full.chunks_exact(4).zip(out_full.chunks_exact_mut(3)) {
-        let (a, b, c, d) = (TABLE[q[0] as usize], TABLE[q[1] as usize], TABLE[q[2] as usize], TABLE[q[3] as usize]);
+        let (a, b, c, d) = (
+            TABLE[q[0] as usize],
+            TABLE[q[1] as usize],
+            TABLE[q[2] as usize],
+            TABLE[q[3] as usize],
+        );
         bad |= a | b | c | d;
         let n = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
         o[0] = (n >> 16) as u8;
@@ -122,11 +127,19 @@ mod tests {
                     x ^= x >> 7;
                     x ^= x << 17;
                     // mostly alphabet bytes, sometimes junk
-                    let c = if x % 8 == 0 { chars[(x >> 8) as usize % chars.len()] } else { chars[(x >> 8) as usize % 18] };
+                    let c = if x % 8 == 0 {
+                        chars[(x >> 8) as usize % chars.len()]
+                    } else {
+                        chars[(x >> 8) as usize % 18]
+                    };
                     s.push(c);
                 }
                 let s = String::from_utf8_lossy(&s).into_owned();
-                assert_eq!(decode(&s), URL_SAFE_NO_PAD.decode(s.as_bytes()).ok(), "{s:?}");
+                assert_eq!(
+                    decode(&s),
+                    URL_SAFE_NO_PAD.decode(s.as_bytes()).ok(),
+                    "{s:?}"
+                );
             }
         }
         let bytes: Vec<u8> = (0..=255).collect();

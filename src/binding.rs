@@ -3,15 +3,15 @@
 //! thrown configuration error, never a crash.
 
 use crate::claims::now_seconds;
+use crate::cookies::{MAX_HEADER_LEN, MAX_TOKEN_LEN};
 use crate::error::{self, NameChoice, SessionError};
 use crate::explain;
 use crate::jws::{JwsVerifier, KeyInput};
-use crate::cookies::{MAX_HEADER_LEN, MAX_TOKEN_LEN};
 use crate::token::{Cookies, Outcome, Reader, ReaderOptions, ReaderSet, Step, V4Key};
 use napi::bindgen_prelude::{Buffer, Either, External};
 use napi::{Error, JsString, JsValue, Result, Status};
-use std::mem::MaybeUninit;
 use napi_derive::napi;
+use std::mem::MaybeUninit;
 use zeroize::Zeroizing;
 
 type SecretInput = Either<String, Buffer>;
@@ -53,7 +53,12 @@ pub struct ReaderInit {
 pub fn compile_reader(init: ReaderInit) -> Result<External<ReaderSet>> {
     let reader = |secure_cookie: bool| -> Result<Reader> {
         Ok(Reader::new(ReaderOptions {
-            secrets: init.secrets.iter().map(secret_bytes).filter(|s| !s.is_empty()).collect(),
+            secrets: init
+                .secrets
+                .iter()
+                .map(secret_bytes)
+                .filter(|s| !s.is_empty())
+                .collect(),
             secure_cookie,
             cookie_name: init.cookie_name.clone(),
             salt: init.salt.clone(),
@@ -79,7 +84,8 @@ fn jws_verifier(j: &JwsOptions) -> Result<JwsVerifier> {
             ))
         }
     };
-    JwsVerifier::new(&j.algorithms, key, j.issuer.clone(), j.audience.clone()).map_err(|e| Error::new(Status::InvalidArg, e))
+    JwsVerifier::new(&j.algorithms, key, j.issuer.clone(), j.audience.clone())
+        .map_err(|e| Error::new(Status::InvalidArg, e))
 }
 
 /// Room for a Cookie header at the cap plus one UTF-8 character, so that a
@@ -99,7 +105,13 @@ fn utf8_into<'b>(s: &JsString, buf: &'b mut [MaybeUninit<u8>]) -> Option<&'b str
     // SAFETY: `buf` is writable for `buf.len()` bytes; napi writes at most
     // `buf.len() - 1` bytes plus a NUL and reports how many it wrote.
     let status = unsafe {
-        napi::sys::napi_get_value_string_utf8(v.env, v.value, buf.as_mut_ptr().cast(), buf.len(), &mut written)
+        napi::sys::napi_get_value_string_utf8(
+            v.env,
+            v.value,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut written,
+        )
     };
     if status != napi::sys::Status::napi_ok || written >= buf.len() {
         return None;
@@ -127,7 +139,11 @@ pub fn read_token(
     raw: bool,
 ) -> Option<String> {
     let cookies = cookie.as_deref().map_or(Cookies::None, Cookies::Header);
-    outcome(reader.get().read(cookies, authorization.as_deref(), raw, now_seconds()))
+    outcome(
+        reader
+            .get()
+            .read(cookies, authorization.as_deref(), raw, now_seconds()),
+    )
 }
 
 /// The cookie half of getToken: the result string, `false` (null: a
@@ -135,17 +151,23 @@ pub fn read_token(
 /// (no session cookie: the caller consults the Authorization header with
 /// `readBearer`, so it reads that header only when it matters).
 #[napi(catch_unwind)]
-pub fn read_cookie(reader: &External<ReaderSet>, cookie: JsString, raw: bool) -> Either<String, bool> {
+pub fn read_cookie(
+    reader: &External<ReaderSet>,
+    cookie: JsString,
+    raw: bool,
+) -> Either<String, bool> {
     let mut buf = [MaybeUninit::<u8>::uninit(); HEADER_BUF];
     let Some(cookie) = utf8_into(&cookie, &mut buf) else {
         return Either::B(false);
     };
     let reader = reader.get();
     match reader.from_cookies(Cookies::Header(cookie)) {
-        Step::Found(token, rules) => match outcome(reader.finish(&token, &rules, raw, now_seconds())) {
-            Some(s) => Either::A(s),
-            None => Either::B(false),
-        },
+        Step::Found(token, rules) => {
+            match outcome(reader.finish(&token, &rules, raw, now_seconds())) {
+                Some(s) => Either::A(s),
+                None => Either::B(false),
+            }
+        }
         Step::Deny(_) => Either::B(false),
         Step::NoCookie => Either::B(true),
     }
@@ -153,7 +175,11 @@ pub fn read_cookie(reader: &External<ReaderSet>, cookie: JsString, raw: bool) ->
 
 /// The Bearer half of getToken (next-auth v4's rule).
 #[napi(catch_unwind)]
-pub fn read_bearer(reader: &External<ReaderSet>, authorization: String, raw: bool) -> Option<String> {
+pub fn read_bearer(
+    reader: &External<ReaderSet>,
+    authorization: String,
+    raw: bool,
+) -> Option<String> {
     outcome(reader.get().read_bearer(&authorization, raw, now_seconds()))
 }
 
@@ -167,7 +193,12 @@ pub fn read_token_pairs(
     raw: bool,
 ) -> Option<String> {
     let pairs: Vec<(String, String)> = names.into_iter().zip(values).collect();
-    outcome(reader.get().read(Cookies::Pairs(&pairs), authorization.as_deref(), raw, now_seconds()))
+    outcome(reader.get().read(
+        Cookies::Pairs(&pairs),
+        authorization.as_deref(),
+        raw,
+        now_seconds(),
+    ))
 }
 
 /// Same as `readToken`, but builds the claims object natively instead of
@@ -179,7 +210,10 @@ pub fn read_token_object(
     authorization: Option<String>,
 ) -> Option<serde_json::Map<String, serde_json::Value>> {
     let cookies = cookie.as_deref().map_or(Cookies::None, Cookies::Header);
-    match reader.get().read(cookies, authorization.as_deref(), false, now_seconds()) {
+    match reader
+        .get()
+        .read(cookies, authorization.as_deref(), false, now_seconds())
+    {
         Outcome::Claims { json, .. } => serde_json::from_str(&json).ok(),
         _ => None,
     }
@@ -197,7 +231,8 @@ pub fn compile_key(secret: SecretInput, salt: String) -> Result<External<V4Key>>
 /// next-auth v4 `encode` of a prepared claims JSON text (iat/exp/jti already set).
 #[napi(catch_unwind)]
 pub fn encode_with_key(key: &External<V4Key>, claims_json: String) -> Result<String> {
-    key.encode(&claims_json).ok_or_else(|| Error::new(Status::GenericFailure, "encode failed"))
+    key.encode(&claims_json)
+        .ok_or_else(|| Error::new(Status::GenericFailure, "encode failed"))
 }
 
 /// Why `decode` failed: this crate's code and jose 4's code and message
@@ -211,7 +246,12 @@ pub struct DecodeFailure {
 }
 
 fn decode_failure(e: SessionError) -> DecodeFailure {
-    DecodeFailure { code: e.code(), jose_code: e.jose_code(), jose_message: e.jose_message(), jose_name: e.jose_name() }
+    DecodeFailure {
+        code: e.code(),
+        jose_code: e.jose_code(),
+        jose_message: e.jose_message(),
+        jose_name: e.jose_name(),
+    }
 }
 
 /// next-auth v4 `decode`: validated claims JSON text, or why not.
@@ -288,7 +328,14 @@ pub fn explain_token(
         None if !pairs.is_empty() => Cookies::Pairs(&pairs),
         None => Cookies::None,
     };
-    let e = explain::explain_read(reader.get(), cookies, authorization.as_deref(), raw, now_seconds(), &choice.choice());
+    let e = explain::explain_read(
+        reader.get(),
+        cookies,
+        authorization.as_deref(),
+        raw,
+        now_seconds(),
+        &choice.choice(),
+    );
     ExplainResult {
         code: e.code(),
         fix: e.error.map_or("", SessionError::fix),
@@ -312,7 +359,14 @@ pub struct CodeInfo {
 /// Every stable error code with its fix sentence (README table, doctor).
 #[napi(catch_unwind)]
 pub fn error_codes() -> Vec<CodeInfo> {
-    error::ALL.iter().map(|e| CodeInfo { code: e.code(), fix: e.fix(), jose_code: e.jose_code() }).collect()
+    error::ALL
+        .iter()
+        .map(|e| CodeInfo {
+            code: e.code(),
+            fix: e.fix(),
+            jose_code: e.jose_code(),
+        })
+        .collect()
 }
 
 // --- middleware ------------------------------------------------------------
@@ -345,7 +399,12 @@ pub fn compile_policy(init: PolicyInit) -> Result<External<Policy>> {
 
 /// True when the request needs a session; false when the middleware skips it.
 #[napi(catch_unwind)]
-pub fn middleware_route(policy: &External<Policy>, base_path: String, pathname: String, search: String) -> bool {
+pub fn middleware_route(
+    policy: &External<Policy>,
+    base_path: String,
+    pathname: String,
+    search: String,
+) -> bool {
     policy.route(&base_path, &pathname, &search) == Route::Check
 }
 
@@ -363,7 +422,11 @@ pub fn sign_in_location(
 
 /// The Location when no secret is configured.
 #[napi(catch_unwind)]
-pub fn config_error_location(policy: &External<Policy>, origin: String, base_path: String) -> String {
+pub fn config_error_location(
+    policy: &External<Policy>,
+    origin: String,
+    base_path: String,
+) -> String {
     policy.config_error_location(&origin, &base_path)
 }
 
@@ -394,15 +457,29 @@ pub fn compile_identity_key(secrets: Vec<SecretInput>) -> Option<External<Identi
 
 /// The `x-auth-mac` value for the forwarded claims and their header values.
 #[napi(catch_unwind)]
-pub fn sign_identity(key: &External<IdentityKey>, claims: Vec<String>, values: Vec<String>) -> String {
-    let pairs: Vec<(&str, &str)> = claims.iter().map(String::as_str).zip(values.iter().map(String::as_str)).collect();
+pub fn sign_identity(
+    key: &External<IdentityKey>,
+    claims: Vec<String>,
+    values: Vec<String>,
+) -> String {
+    let pairs: Vec<(&str, &str)> = claims
+        .iter()
+        .map(String::as_str)
+        .zip(values.iter().map(String::as_str))
+        .collect();
     key.sign(&pairs, now_seconds())
 }
 
 /// Verifies an `x-auth-mac` value against the request's `x-auth-*` headers
 /// (lower-case names): `[claim, value, claim, value, ...]`, or null.
 #[napi(catch_unwind)]
-pub fn verify_identity(key: &External<IdentityKey>, mac: String, names: Vec<String>, values: Vec<String>) -> Option<Vec<String>> {
+pub fn verify_identity(
+    key: &External<IdentityKey>,
+    mac: String,
+    names: Vec<String>,
+    values: Vec<String>,
+) -> Option<Vec<String>> {
     let headers: Vec<(String, String)> = names.into_iter().zip(values).collect();
-    key.verify(&mac, &headers, now_seconds()).map(|pairs| pairs.into_iter().flat_map(|(c, v)| [c, v]).collect())
+    key.verify(&mac, &headers, now_seconds())
+        .map(|pairs| pairs.into_iter().flat_map(|(c, v)| [c, v]).collect())
 }

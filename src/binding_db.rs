@@ -76,10 +76,22 @@ pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<Sess
         None | Some("auto") => store::PushMode::Auto,
         Some("on") => store::PushMode::On,
         Some("off") => store::PushMode::Off,
-        Some(other) => return Err(bad(format!("database.push must be true, false or \"auto\", not {other:?}"))),
+        Some(other) => {
+            return Err(bad(format!(
+                "database.push must be true, false or \"auto\", not {other:?}"
+            )))
+        }
     };
     let opts = store::StoreOptions {
-        redis_preset: if is_redis { Some(init.schema.clone().unwrap_or_else(|| "upstash-redis".into())) } else { None },
+        redis_preset: if is_redis {
+            Some(
+                init.schema
+                    .clone()
+                    .unwrap_or_else(|| "upstash-redis".into()),
+            )
+        } else {
+            None
+        },
         key_prefix: init.key_prefix.unwrap_or_default(),
         base: init.base.unwrap_or_default(),
         push,
@@ -90,7 +102,9 @@ pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<Sess
             .into()));
     }
     if !is_redis && (!opts.key_prefix.is_empty() || !opts.base.is_empty()) {
-        return Err(bad("database.keyPrefix / database.base apply to Redis stores only".into()));
+        return Err(bad(
+            "database.keyPrefix / database.base apply to Redis stores only".into(),
+        ));
     }
     let mapping = match init.mapping {
         _ if is_redis => Mapping::preset("prisma"),
@@ -110,15 +124,18 @@ pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<Sess
     }
     .map_err(|e| Error::new(Status::InvalidArg, e))?;
     let ms = |v: Option<u32>, d: Duration| v.map_or(d, |v| Duration::from_millis(u64::from(v)));
-    let store = SessionStore::with_options(StoreConfig {
-        url: init.url,
-        endpoint: init.endpoint,
-        mapping,
-        pool_max: init.pool_max.map_or(store::DEFAULT_POOL, |n| n as usize),
-        timeout: ms(init.timeout_ms, store::DEFAULT_TIMEOUT),
-        cache_ttl: ms(init.cache_ttl_ms, store::DEFAULT_CACHE_TTL),
-        cookie_names: init.cookie_names,
-    }, opts)
+    let store = SessionStore::with_options(
+        StoreConfig {
+            url: init.url,
+            endpoint: init.endpoint,
+            mapping,
+            pool_max: init.pool_max.map_or(store::DEFAULT_POOL, |n| n as usize),
+            timeout: ms(init.timeout_ms, store::DEFAULT_TIMEOUT),
+            cache_ttl: ms(init.cache_ttl_ms, store::DEFAULT_CACHE_TTL),
+            cookie_names: init.cookie_names,
+        },
+        opts,
+    )
     .map_err(|e| Error::new(Status::InvalidArg, e))?;
     Ok(External::new(Arc::new(store)))
 }
@@ -144,7 +161,10 @@ pub fn session_lookup<'env>(
 ) -> Result<PromiseRaw<'env, SessionLookup>> {
     let store = Arc::clone(store);
     env.spawn_future(async move {
-        let verdict = AssertUnwindSafe(store.lookup(&cookie)).catch_unwind().await.unwrap_or_else(|_| panic_verdict());
+        let verdict = AssertUnwindSafe(store.lookup(&cookie))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| panic_verdict());
         Ok(SessionLookup {
             session: verdict.session,
             log: verdict.log,
@@ -187,9 +207,17 @@ pub fn session_explain<'env>(
 ) -> Result<PromiseRaw<'env, SessionExplain>> {
     let store = Arc::clone(store);
     env.spawn_future(async move {
-        let verdict = AssertUnwindSafe(store.lookup(&cookie)).catch_unwind().await.unwrap_or_else(|_| panic_verdict());
+        let verdict = AssertUnwindSafe(store.lookup(&cookie))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| panic_verdict());
         let expected: Vec<&str> = store.cookie_names().iter().map(String::as_str).collect();
-        let mut ctx = explain::cookie_context(cookies::header_names(&cookie), &expected, &[], &choice.choice());
+        let mut ctx = explain::cookie_context(
+            cookies::header_names(&cookie),
+            &expected,
+            &[],
+            &choice.choice(),
+        );
         let error = explain::refine(verdict.error, &mut ctx);
         let message = error::explain_message(error, &ctx);
         Ok(SessionExplain {
@@ -201,7 +229,11 @@ pub fn session_explain<'env>(
             expected: ctx.expected,
             found: ctx.found,
             reason: ctx.reason,
-            store: if store.is_endpoint() { "endpoint" } else { "database" },
+            store: if store.is_endpoint() {
+                "endpoint"
+            } else {
+                "database"
+            },
             label: store.label().to_owned(),
         })
     })

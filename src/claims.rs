@@ -76,7 +76,10 @@ mod tests {
 
     #[test]
     fn exp_boundaries_match_jose() {
-        assert_eq!(validate(&obj(json!({"exp": NOW - 15})), NOW), Err(ClaimError::Expired));
+        assert_eq!(
+            validate(&obj(json!({"exp": NOW - 15})), NOW),
+            Err(ClaimError::Expired)
+        );
         assert!(validate(&obj(json!({"exp": NOW - 14})), NOW).is_ok());
         assert!(validate(&obj(json!({"exp": NOW as f64 - 14.5})), NOW).is_ok());
     }
@@ -93,8 +96,14 @@ mod tests {
     #[test]
     fn exp_required_and_typed() {
         assert_eq!(validate(&obj(json!({})), NOW), Err(ClaimError::MissingExp));
-        assert_eq!(validate(&obj(json!({"exp": "9999999999"})), NOW), Err(ClaimError::BadType));
-        assert_eq!(validate(&obj(json!({"exp": null})), NOW), Err(ClaimError::BadType));
+        assert_eq!(
+            validate(&obj(json!({"exp": "9999999999"})), NOW),
+            Err(ClaimError::BadType)
+        );
+        assert_eq!(
+            validate(&obj(json!({"exp": null})), NOW),
+            Err(ClaimError::BadType)
+        );
         assert_eq!(
             validate(&obj(json!({"exp": NOW + 60, "iat": "x"})), NOW),
             Err(ClaimError::BadType)
@@ -115,16 +124,29 @@ mod tests {
     #[test]
     fn exp_beyond_i64_is_denied() {
         // issue 14 item 9
-        assert_eq!(validate(&obj(json!({"exp": 9.3e18})), NOW), Err(ClaimError::BadType));
-        assert_eq!(validate(&obj(json!({"exp": 1e300})), NOW), Err(ClaimError::BadType));
-        assert_eq!(validate(&obj(json!({"exp": 9_223_372_036_854_775_807u64})), NOW), Err(ClaimError::BadType)); // rounds to 2^63
+        assert_eq!(
+            validate(&obj(json!({"exp": 9.3e18})), NOW),
+            Err(ClaimError::BadType)
+        );
+        assert_eq!(
+            validate(&obj(json!({"exp": 1e300})), NOW),
+            Err(ClaimError::BadType)
+        );
+        assert_eq!(
+            validate(&obj(json!({"exp": 9_223_372_036_854_775_807u64})), NOW),
+            Err(ClaimError::BadType)
+        ); // rounds to 2^63
         assert!(validate(&obj(json!({"exp": 9.2e18})), NOW).is_ok());
     }
 
     #[test]
     fn check_cookie_shape_rejected() {
-        let state = json!({"value": "abc", "provider": "github", "iat": NOW, "exp": NOW + 900, "jti": "j"});
-        assert_eq!(validate(&obj(state), NOW), Err(ClaimError::CheckCookieShape));
+        let state =
+            json!({"value": "abc", "provider": "github", "iat": NOW, "exp": NOW + 900, "jti": "j"});
+        assert_eq!(
+            validate(&obj(state), NOW),
+            Err(ClaimError::CheckCookieShape)
+        );
         let session = json!({"value": "abc", "sub": "1", "exp": NOW + 900});
         assert!(validate(&obj(session), NOW).is_ok());
     }

@@ -64,7 +64,10 @@ pub fn secure_default(nextauth_url: Option<&str>, vercel: Option<&str>) -> bool 
 /// The base names of the session cookies in `names` (each cookie name, a
 /// chunk `base.N` counted under `base`) that are one of `known`, in the
 /// order first seen, without repeats. Used to explain, never to decide.
-pub fn present_families<'k, 'n>(names: impl IntoIterator<Item = &'n str>, known: &[&'k str]) -> Vec<&'k str> {
+pub fn present_families<'k, 'n>(
+    names: impl IntoIterator<Item = &'n str>,
+    known: &[&'k str],
+) -> Vec<&'k str> {
     let mut out: Vec<&'k str> = Vec::new();
     for name in names {
         let base = match name.rsplit_once('.') {
@@ -139,7 +142,8 @@ impl<'a> Family<'a> {
             (None, 0) if !trailing => return Lookup::Absent,
             (Some(base), 0) if !trailing => base,
             (None, n) if n > 0 && !trailing => {
-                let mut s = String::with_capacity(self.chunks[..n].iter().flatten().map(|c| c.len()).sum());
+                let mut s =
+                    String::with_capacity(self.chunks[..n].iter().flatten().map(|c| c.len()).sum());
                 for c in self.chunks[..n].iter().flatten() {
                     s.push_str(c);
                 }
@@ -158,7 +162,10 @@ impl<'a> Family<'a> {
 /// `0` or `[1-9][0-9]{0,2}`.
 fn chunk_index(s: &str) -> Option<usize> {
     let b = s.as_bytes();
-    let canonical = !b.is_empty() && b.len() <= 3 && b.iter().all(u8::is_ascii_digit) && (b[0] != b'0' || b.len() == 1);
+    let canonical = !b.is_empty()
+        && b.len() <= 3
+        && b.iter().all(u8::is_ascii_digit)
+        && (b[0] != b'0' || b.len() == 1);
     if canonical {
         s.parse().ok()
     } else {
@@ -212,7 +219,11 @@ impl<'a, 'b> Collector<'a, 'b> {
     /// `bases` holds at most [`MAX_FAMILIES`] names; extra names are ignored.
     pub fn new(bases: &'b [&'b str]) -> Self {
         let bases = &bases[..bases.len().min(MAX_FAMILIES)];
-        Collector { bases, families: Default::default(), pairs: 0 }
+        Collector {
+            bases,
+            families: Default::default(),
+            pairs: 0,
+        }
     }
 
     /// Offers one cookie. `value` must already be percent-decoded.
@@ -255,7 +266,10 @@ impl<'a, 'b> Collector<'a, 'b> {
     /// One [`Lookup`] per base name, in order (unused slots are `Absent`).
     pub fn finish(self) -> [Lookup<'a>; MAX_FAMILIES] {
         if self.pairs > MAX_PAIRS {
-            return [Lookup::Invalid(SessionError::TooLarge), Lookup::Invalid(SessionError::TooLarge)];
+            return [
+                Lookup::Invalid(SessionError::TooLarge),
+                Lookup::Invalid(SessionError::TooLarge),
+            ];
         }
         self.families.map(Family::finish)
     }
@@ -264,7 +278,10 @@ impl<'a, 'b> Collector<'a, 'b> {
 /// Parses a `Cookie` header and returns one [`Lookup`] per base name.
 pub fn lookup_header<'a>(header: &'a str, bases: &[&str]) -> [Lookup<'a>; MAX_FAMILIES] {
     if header.len() > MAX_HEADER_LEN {
-        return [Lookup::Invalid(SessionError::TooLarge), Lookup::Invalid(SessionError::TooLarge)];
+        return [
+            Lookup::Invalid(SessionError::TooLarge),
+            Lookup::Invalid(SessionError::TooLarge),
+        ];
     }
     let mut c = Collector::new(bases);
     // Slicing at ASCII ';' is always on a char boundary.
@@ -303,7 +320,10 @@ mod tests {
         assert_eq!(one("a=1; next-auth.session-token=tok; b=2"), found("tok"));
         assert_eq!(one(""), Lookup::Absent);
         assert_eq!(one("x=1"), Lookup::Absent);
-        assert_eq!(one("next-auth.session-token.1=B; next-auth.session-token.0=A"), found("AB"));
+        assert_eq!(
+            one("next-auth.session-token.1=B; next-auth.session-token.0=A"),
+            found("AB")
+        );
         let many: Vec<String> = (0..8).rev().map(|i| format!("{N}.{i}={i}")).collect();
         assert_eq!(one(&many.join("; ")), found("01234567"));
     }
@@ -314,8 +334,11 @@ mod tests {
         assert_eq!(one(&format!("{N}.1=B")), CHUNKS); // no .0
         assert_eq!(one(&format!("{N}=X; {N}.0=A; {N}.1=B")), CHUNKS); // mixed
         assert_eq!(one(&format!("{N}.8=A")), CHUNKS); // too many
-        // names that merely share the prefix are ignored, never concatenated
-        assert_eq!(one(&format!("{N}.x=J; {N}.01=J; {N}X=J; {N}-foo=J; {N}=T")), found("T"));
+                                                      // names that merely share the prefix are ignored, never concatenated
+        assert_eq!(
+            one(&format!("{N}.x=J; {N}.01=J; {N}X=J; {N}-foo=J; {N}=T")),
+            found("T")
+        );
         assert_eq!(one(&format!("{N}.0x1=J; {N}.-1=J")), Lookup::Absent);
         // empty base with chunks (a deleted base) reads the chunks, as next-auth does
         assert_eq!(one(&format!("{N}=; {N}.0=A; {N}.1=B")), found("AB"));
@@ -343,7 +366,7 @@ mod tests {
         assert_eq!(one(&format!("{N}=a%252Eb")), found("a%2Eb"));
         assert_eq!(one(&format!("{N}=a%ZZb")), Lookup::Absent);
         assert_eq!(one(&format!("{N}=%ED%A0%80")), Lookup::Absent); // surrogate, as decodeURIComponent throws
-        // Unicode whitespace is not trimmed
+                                                                    // Unicode whitespace is not trimmed
         assert_eq!(one(&format!("\u{2000}{N}=tok")), Lookup::Absent);
         // quotes are kept (and later fail to decode)
         assert_eq!(one(&format!("{N}=\"tok\"")), found("\"tok\""));
@@ -359,10 +382,16 @@ mod tests {
         assert_eq!(one(&format!("{N}=T\t; x=1")), found("T"));
         assert_eq!(one(&format!("{N} =T")), found("T"));
         assert_eq!(one(&format!("{N}= T")), found(" T")); // kept: next-auth fails on it too
-        // the strict rules on duplicates and chunks still hold
-        assert_eq!(one(&format!("{N}=A ; {N} =B")), Lookup::Invalid(SessionError::DuplicateCookie));
+                                                          // the strict rules on duplicates and chunks still hold
+        assert_eq!(
+            one(&format!("{N}=A ; {N} =B")),
+            Lookup::Invalid(SessionError::DuplicateCookie)
+        );
         assert_eq!(one(&format!("{N}=A ; {N} =A")), found("A"));
-        assert_eq!(one(&format!("{N}.0 =A; {N}.2=C ")), Lookup::Invalid(SessionError::ChunksInvalid));
+        assert_eq!(
+            one(&format!("{N}.0 =A; {N}.2=C ")),
+            Lookup::Invalid(SessionError::ChunksInvalid)
+        );
         assert_eq!(one(&format!("{N}.0 =A; {N}.1=B\t")), found("AB"));
     }
 
@@ -372,13 +401,19 @@ mod tests {
         assert_eq!(one(&big), BIG);
         let pairs: Vec<String> = (0..300).map(|i| format!("c{i}=1")).collect();
         assert_eq!(one(&format!("{}; {N}=tok", pairs.join("; "))), BIG);
-        let long = format!("{N}.0={0}; {N}.1={0}; {N}.2={0}; {N}.3={0}; {N}.4={0}", "a".repeat(3933));
+        let long = format!(
+            "{N}.0={0}; {N}.1={0}; {N}.2={0}; {N}.3={0}; {N}.4={0}",
+            "a".repeat(3933)
+        );
         assert_eq!(one(&long), BIG);
     }
 
     #[test]
     fn two_families_one_pass() {
-        let r = lookup_header("authjs.session-token=v5; next-auth.session-token=v4", &[N, "authjs.session-token"]);
+        let r = lookup_header(
+            "authjs.session-token=v5; next-auth.session-token=v4",
+            &[N, "authjs.session-token"],
+        );
         assert_eq!(r, [found("v4"), found("v5")]);
         // The secure and plain names never mix.
         let r = lookup_header("__Secure-next-auth.session-token=s", &[N]);
@@ -387,10 +422,23 @@ mod tests {
 
     #[test]
     fn families_present() {
-        let known = [N, "__Secure-next-auth.session-token", "authjs.session-token"];
+        let known = [
+            N,
+            "__Secure-next-auth.session-token",
+            "authjs.session-token",
+        ];
         let h = "a=1; __Secure-next-auth.session-token.1=x; __Secure-next-auth.session-token.0=y; authjs.session-token=z; next-auth.session-token.x=q";
-        assert_eq!(present_families(header_names(h), &known), ["__Secure-next-auth.session-token", "authjs.session-token"]);
-        assert!(secure_default(Some("https://x"), None) && !secure_default(Some("http://x"), Some("1")));
-        assert!(secure_default(None, Some("1")) && !secure_default(None, Some("")) && !secure_default(None, None));
+        assert_eq!(
+            present_families(header_names(h), &known),
+            ["__Secure-next-auth.session-token", "authjs.session-token"]
+        );
+        assert!(
+            secure_default(Some("https://x"), None) && !secure_default(Some("http://x"), Some("1"))
+        );
+        assert!(
+            secure_default(None, Some("1"))
+                && !secure_default(None, Some(""))
+                && !secure_default(None, None)
+        );
     }
 }

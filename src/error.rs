@@ -126,7 +126,9 @@ impl SessionError {
         match self {
             SessionError::DecryptFailed => "ERR_JWE_DECRYPTION_FAILED",
             SessionError::Expired => "ERR_JWT_EXPIRED",
-            SessionError::NotYetValid | SessionError::ClaimInvalid => "ERR_JWT_CLAIM_VALIDATION_FAILED",
+            SessionError::NotYetValid | SessionError::ClaimInvalid => {
+                "ERR_JWT_CLAIM_VALIDATION_FAILED"
+            }
             SessionError::SignatureInvalid => "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
             _ => "ERR_JWE_INVALID",
         }
@@ -206,7 +208,9 @@ impl From<ClaimError> for SessionError {
         match e {
             ClaimError::Expired => SessionError::Expired,
             ClaimError::NotYetValid => SessionError::NotYetValid,
-            ClaimError::MissingExp | ClaimError::BadType | ClaimError::CheckCookieShape => SessionError::ClaimInvalid,
+            ClaimError::MissingExp | ClaimError::BadType | ClaimError::CheckCookieShape => {
+                SessionError::ClaimInvalid
+            }
         }
     }
 }
@@ -217,9 +221,10 @@ impl From<&LookupError> for SessionError {
             LookupError::Timeout | LookupError::PoolExhausted => SessionError::DbTimeout,
             LookupError::BadResponse(_) => SessionError::EndpointBadResponse,
             LookupError::NotASession => SessionError::DbNotFound,
-            LookupError::Unavailable(_) | LookupError::Query(_) | LookupError::Ambiguous | LookupError::Internal => {
-                SessionError::DbUnavailable
-            }
+            LookupError::Unavailable(_)
+            | LookupError::Query(_)
+            | LookupError::Ambiguous
+            | LookupError::Internal => SessionError::DbUnavailable,
         }
     }
 }
@@ -318,13 +323,21 @@ pub fn name_reason(c: &NameChoice<'_>) -> String {
         }
         None => crate::cookies::secure_default(c.nextauth_url, c.vercel),
     };
-    let which = if secure { "the __Secure- name" } else { "the non-secure name" };
+    let which = if secure {
+        "the __Secure- name"
+    } else {
+        "the non-secure name"
+    };
     let why = match (c.nextauth_url, c.vercel) {
         (Some(u), _) => format!("NEXTAUTH_URL is {}", origin_only(u)),
         (None, Some(v)) if !v.is_empty() => "NEXTAUTH_URL is unset and VERCEL is set".into(),
         (None, _) => "NEXTAUTH_URL and VERCEL are unset".into(),
     };
-    let v5 = if c.salt { " (salt is set: Auth.js v5 rules)" } else { "" };
+    let v5 = if c.salt {
+        " (salt is set: Auth.js v5 rules)"
+    } else {
+        ""
+    };
     format!("{why}, so {which} is read{v5}")
 }
 
@@ -338,10 +351,26 @@ mod tests {
         assert_eq!(
             codes,
             [
-                "NO_SECRET", "NO_COOKIE", "COOKIE_NAME_MISMATCH", "DUPLICATE_COOKIE", "CHUNKS_INVALID", "MALFORMED",
-                "HEADER_NOT_ALLOWED", "DECRYPT_FAILED", "SIGNATURE_INVALID", "EXPIRED", "NOT_YET_VALID", "CLAIM_INVALID",
-                "TOO_LARGE", "DB_NOT_FOUND", "DB_EXPIRED", "DB_NO_USER", "DB_UNAVAILABLE", "DB_TIMEOUT",
-                "ENDPOINT_BAD_RESPONSE", "CONFIG_INVALID",
+                "NO_SECRET",
+                "NO_COOKIE",
+                "COOKIE_NAME_MISMATCH",
+                "DUPLICATE_COOKIE",
+                "CHUNKS_INVALID",
+                "MALFORMED",
+                "HEADER_NOT_ALLOWED",
+                "DECRYPT_FAILED",
+                "SIGNATURE_INVALID",
+                "EXPIRED",
+                "NOT_YET_VALID",
+                "CLAIM_INVALID",
+                "TOO_LARGE",
+                "DB_NOT_FOUND",
+                "DB_EXPIRED",
+                "DB_NO_USER",
+                "DB_UNAVAILABLE",
+                "DB_TIMEOUT",
+                "ENDPOINT_BAD_RESPONSE",
+                "CONFIG_INVALID",
             ]
         );
         for e in ALL {
@@ -354,33 +383,90 @@ mod tests {
 
     #[test]
     fn from_module_errors() {
-        assert_eq!(SessionError::from(JweError::Decrypt), SessionError::DecryptFailed);
-        assert_eq!(SessionError::from(JweError::Header), SessionError::HeaderNotAllowed);
-        assert_eq!(SessionError::from(JweError::Malformed), SessionError::Malformed);
-        assert_eq!(SessionError::from(ClaimError::Expired), SessionError::Expired);
-        assert_eq!(SessionError::from(ClaimError::NotYetValid), SessionError::NotYetValid);
-        assert_eq!(SessionError::from(ClaimError::MissingExp), SessionError::ClaimInvalid);
-        assert_eq!(SessionError::from(LookupError::Timeout), SessionError::DbTimeout);
-        assert_eq!(SessionError::from(LookupError::PoolExhausted), SessionError::DbTimeout);
-        assert_eq!(SessionError::from(LookupError::Unavailable("x".into())), SessionError::DbUnavailable);
-        assert_eq!(SessionError::from(LookupError::BadResponse("x".into())), SessionError::EndpointBadResponse);
-        assert_eq!(SessionError::DecryptFailed.jose_code(), "ERR_JWE_DECRYPTION_FAILED");
+        assert_eq!(
+            SessionError::from(JweError::Decrypt),
+            SessionError::DecryptFailed
+        );
+        assert_eq!(
+            SessionError::from(JweError::Header),
+            SessionError::HeaderNotAllowed
+        );
+        assert_eq!(
+            SessionError::from(JweError::Malformed),
+            SessionError::Malformed
+        );
+        assert_eq!(
+            SessionError::from(ClaimError::Expired),
+            SessionError::Expired
+        );
+        assert_eq!(
+            SessionError::from(ClaimError::NotYetValid),
+            SessionError::NotYetValid
+        );
+        assert_eq!(
+            SessionError::from(ClaimError::MissingExp),
+            SessionError::ClaimInvalid
+        );
+        assert_eq!(
+            SessionError::from(LookupError::Timeout),
+            SessionError::DbTimeout
+        );
+        assert_eq!(
+            SessionError::from(LookupError::PoolExhausted),
+            SessionError::DbTimeout
+        );
+        assert_eq!(
+            SessionError::from(LookupError::Unavailable("x".into())),
+            SessionError::DbUnavailable
+        );
+        assert_eq!(
+            SessionError::from(LookupError::BadResponse("x".into())),
+            SessionError::EndpointBadResponse
+        );
+        assert_eq!(
+            SessionError::DecryptFailed.jose_code(),
+            "ERR_JWE_DECRYPTION_FAILED"
+        );
         assert_eq!(SessionError::Expired.jose_code(), "ERR_JWT_EXPIRED");
-        assert_eq!(SessionError::NotYetValid.jose_code(), "ERR_JWT_CLAIM_VALIDATION_FAILED");
+        assert_eq!(
+            SessionError::NotYetValid.jose_code(),
+            "ERR_JWT_CLAIM_VALIDATION_FAILED"
+        );
         assert_eq!(SessionError::Malformed.jose_code(), "ERR_JWE_INVALID");
     }
 
     #[test]
     fn reasons_name_the_cause_without_credentials() {
-        let r = name_reason(&NameChoice { nextauth_url: Some("http://user:pw@localhost:3000/x?y"), ..Default::default() });
-        assert_eq!(r, "NEXTAUTH_URL is http://localhost:3000, so the non-secure name is read");
-        let r = name_reason(&NameChoice { nextauth_url: Some("https://app.example"), ..Default::default() });
-        assert_eq!(r, "NEXTAUTH_URL is https://app.example, so the __Secure- name is read");
-        let r = name_reason(&NameChoice { vercel: Some("1"), ..Default::default() });
+        let r = name_reason(&NameChoice {
+            nextauth_url: Some("http://user:pw@localhost:3000/x?y"),
+            ..Default::default()
+        });
+        assert_eq!(
+            r,
+            "NEXTAUTH_URL is http://localhost:3000, so the non-secure name is read"
+        );
+        let r = name_reason(&NameChoice {
+            nextauth_url: Some("https://app.example"),
+            ..Default::default()
+        });
+        assert_eq!(
+            r,
+            "NEXTAUTH_URL is https://app.example, so the __Secure- name is read"
+        );
+        let r = name_reason(&NameChoice {
+            vercel: Some("1"),
+            ..Default::default()
+        });
         assert!(r.contains("VERCEL is set") && r.contains("__Secure-"));
-        let r = name_reason(&NameChoice { secure_given: Some(false), ..Default::default() });
+        let r = name_reason(&NameChoice {
+            secure_given: Some(false),
+            ..Default::default()
+        });
         assert!(r.contains("secureCookie: false"));
-        let r = name_reason(&NameChoice { cookie_name: Some("my.session"), ..Default::default() });
+        let r = name_reason(&NameChoice {
+            cookie_name: Some("my.session"),
+            ..Default::default()
+        });
         assert!(r.contains("`my.session`"));
         let ctx = CookieContext {
             expected: vec!["next-auth.session-token".into()],
@@ -388,6 +474,9 @@ mod tests {
             reason: r,
         };
         let m = explain_message(Some(SessionError::CookieNameMismatch), &ctx);
-        assert!(m.contains("`__Secure-next-auth.session-token`") && m.contains("reads `next-auth.session-token`"));
+        assert!(
+            m.contains("`__Secure-next-auth.session-token`")
+                && m.contains("reads `next-auth.session-token`")
+        );
     }
 }

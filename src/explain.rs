@@ -9,7 +9,12 @@ use crate::error::{self, CookieContext, NameChoice, SessionError};
 use crate::token::{self, Cookies, Outcome, Reader};
 
 /// Every session cookie base name next-auth v4 or Auth.js v5 may set.
-pub const KNOWN_NAMES: [&str; 4] = [token::V4_COOKIE, token::V4_SECURE_COOKIE, token::V5_COOKIE, token::V5_SECURE_COOKIE];
+pub const KNOWN_NAMES: [&str; 4] = [
+    token::V4_COOKIE,
+    token::V4_SECURE_COOKIE,
+    token::V5_COOKIE,
+    token::V5_SECURE_COOKIE,
+];
 
 /// An explained decision.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +52,10 @@ pub fn cookie_context<'n>(
     }
     CookieContext {
         expected: expected.iter().map(|s| s.to_string()).collect(),
-        found: cookies::present_families(names, &known).into_iter().map(str::to_owned).collect(),
+        found: cookies::present_families(names, &known)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         reason: error::name_reason(choice),
     }
 }
@@ -58,7 +66,12 @@ pub fn refine(error: Option<SessionError>, ctx: &mut CookieContext) -> Option<Se
     if error != Some(SessionError::NoCookie) {
         return error;
     }
-    let others: Vec<String> = ctx.found.iter().filter(|f| !ctx.expected.contains(f)).cloned().collect();
+    let others: Vec<String> = ctx
+        .found
+        .iter()
+        .filter(|f| !ctx.expected.contains(f))
+        .cloned()
+        .collect();
     if others.is_empty() {
         return error;
     }
@@ -85,7 +98,13 @@ pub fn explain_read(
     }
     let mut ctx = cookie_context(names.iter().copied(), &expected, &[], choice);
     let from_cookie = ctx.found.iter().any(|f| ctx.expected.contains(f));
-    let source = if from_cookie { "cookie" } else if authorization.is_some() { "bearer" } else { "" };
+    let source = if from_cookie {
+        "cookie"
+    } else if authorization.is_some() {
+        "bearer"
+    } else {
+        ""
+    };
     // The decision itself: exactly getToken's.
     let outcome = reader.read(cookies, authorization, raw, now);
     let (error, value, exp) = match outcome {
@@ -94,10 +113,21 @@ pub fn explain_read(
         Outcome::Denied(e) => (Some(e), None, None),
     };
     // No key at all is the actionable cause whatever the cookies hold.
-    let error = if !raw && !reader.has_key() && error.is_some() { Some(SessionError::NoSecret) } else { error };
+    let error = if !raw && !reader.has_key() && error.is_some() {
+        Some(SessionError::NoSecret)
+    } else {
+        error
+    };
     let error = refine(error, &mut ctx);
     let message = error::explain_message(error, &ctx);
-    Explanation { error, value, exp, cookie: ctx, source, message }
+    Explanation {
+        error,
+        value,
+        exp,
+        cookie: ctx,
+        source,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -111,7 +141,10 @@ mod tests {
 
     fn reader(secrets: &[&str], secure: bool) -> Reader {
         Reader::new(ReaderOptions {
-            secrets: secrets.iter().map(|s| Zeroizing::new(s.as_bytes().to_vec())).collect(),
+            secrets: secrets
+                .iter()
+                .map(|s| Zeroizing::new(s.as_bytes().to_vec()))
+                .collect(),
             secure_cookie: secure,
             cookie_name: None,
             salt: None,
@@ -121,44 +154,103 @@ mod tests {
     }
 
     fn code(r: &Reader, header: &str) -> &'static str {
-        let choice = NameChoice { nextauth_url: Some("http://localhost:3000"), ..Default::default() };
-        explain_read(r, Cookies::Header(header), None, false, now_seconds(), &choice).code()
+        let choice = NameChoice {
+            nextauth_url: Some("http://localhost:3000"),
+            ..Default::default()
+        };
+        explain_read(
+            r,
+            Cookies::Header(header),
+            None,
+            false,
+            now_seconds(),
+            &choice,
+        )
+        .code()
     }
 
     #[test]
     fn every_reader_code() {
         let now = now_seconds();
         let r = reader(&[SECRET], false);
-        let good = encode_v4(SECRET.as_bytes(), "", &format!(r#"{{"sub":"1","exp":{}}}"#, now + 60)).unwrap();
+        let good = encode_v4(
+            SECRET.as_bytes(),
+            "",
+            &format!(r#"{{"sub":"1","exp":{}}}"#, now + 60),
+        )
+        .unwrap();
         assert_eq!(code(&r, &format!("{V4_COOKIE}={good}")), "OK");
         assert_eq!(code(&r, "a=1"), "NO_COOKIE");
-        assert_eq!(code(&r, &format!("{V4_SECURE_COOKIE}={good}")), "COOKIE_NAME_MISMATCH");
-        assert_eq!(code(&r, &format!("{V4_COOKIE}=a; {V4_COOKIE}=b")), "DUPLICATE_COOKIE");
+        assert_eq!(
+            code(&r, &format!("{V4_SECURE_COOKIE}={good}")),
+            "COOKIE_NAME_MISMATCH"
+        );
+        assert_eq!(
+            code(&r, &format!("{V4_COOKIE}=a; {V4_COOKIE}=b")),
+            "DUPLICATE_COOKIE"
+        );
         assert_eq!(code(&r, &format!("{V4_COOKIE}.1=a")), "CHUNKS_INVALID");
         assert_eq!(code(&r, &format!("{V4_COOKIE}=garbage")), "MALFORMED");
-        let other = encode_v4(b"other-secret-other-secret-0123456789", "", &format!(r#"{{"exp":{}}}"#, now + 60)).unwrap();
+        let other = encode_v4(
+            b"other-secret-other-secret-0123456789",
+            "",
+            &format!(r#"{{"exp":{}}}"#, now + 60),
+        )
+        .unwrap();
         assert_eq!(code(&r, &format!("{V4_COOKIE}={other}")), "DECRYPT_FAILED");
         let old = encode_v4(SECRET.as_bytes(), "", &format!(r#"{{"exp":{}}}"#, now - 60)).unwrap();
         assert_eq!(code(&r, &format!("{V4_COOKIE}={old}")), "EXPIRED");
-        let nbf = encode_v4(SECRET.as_bytes(), "", &format!(r#"{{"exp":{},"nbf":{}}}"#, now + 600, now + 300)).unwrap();
+        let nbf = encode_v4(
+            SECRET.as_bytes(),
+            "",
+            &format!(r#"{{"exp":{},"nbf":{}}}"#, now + 600, now + 300),
+        )
+        .unwrap();
         assert_eq!(code(&r, &format!("{V4_COOKIE}={nbf}")), "NOT_YET_VALID");
         let noexp = encode_v4(SECRET.as_bytes(), "", r#"{"sub":"1"}"#).unwrap();
         assert_eq!(code(&r, &format!("{V4_COOKIE}={noexp}")), "CLAIM_INVALID");
-        let hdr = format!("{}..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA", crate::b64::encode(br#"{"alg":"A256KW","enc":"A256GCM"}"#));
-        assert_eq!(code(&r, &format!("{V4_COOKIE}={hdr}")), "HEADER_NOT_ALLOWED");
-        assert_eq!(code(&r, &format!("{V4_COOKIE}={}", "a".repeat(17 * 1024))), "TOO_LARGE");
-        assert_eq!(code(&reader(&[], false), &format!("{V4_COOKIE}={good}")), "NO_SECRET");
+        let hdr = format!(
+            "{}..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA",
+            crate::b64::encode(br#"{"alg":"A256KW","enc":"A256GCM"}"#)
+        );
+        assert_eq!(
+            code(&r, &format!("{V4_COOKIE}={hdr}")),
+            "HEADER_NOT_ALLOWED"
+        );
+        assert_eq!(
+            code(&r, &format!("{V4_COOKIE}={}", "a".repeat(17 * 1024))),
+            "TOO_LARGE"
+        );
+        assert_eq!(
+            code(&reader(&[], false), &format!("{V4_COOKIE}={good}")),
+            "NO_SECRET"
+        );
     }
 
     #[test]
     fn mismatch_names_both_cookies_and_the_reason() {
         let r = reader(&[SECRET], false);
-        let choice = NameChoice { nextauth_url: Some("http://localhost:3000"), ..Default::default() };
-        let e = explain_read(&r, Cookies::Header("__Secure-next-auth.session-token.0=abc"), None, false, 0, &choice);
+        let choice = NameChoice {
+            nextauth_url: Some("http://localhost:3000"),
+            ..Default::default()
+        };
+        let e = explain_read(
+            &r,
+            Cookies::Header("__Secure-next-auth.session-token.0=abc"),
+            None,
+            false,
+            0,
+            &choice,
+        );
         assert_eq!(e.error, Some(SessionError::CookieNameMismatch));
         assert_eq!(e.cookie.found, [V4_SECURE_COOKIE]);
         assert_eq!(e.cookie.expected, [V4_COOKIE, token::V5_COOKIE]);
-        assert!(e.message.contains("NEXTAUTH_URL is http://localhost:3000, so the non-secure name is read"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("NEXTAUTH_URL is http://localhost:3000, so the non-secure name is read"),
+            "{}",
+            e.message
+        );
         assert!(!e.message.contains("abc"));
     }
 }

@@ -41,7 +41,13 @@ fn tchar(c: char) -> bool {
 pub fn header_name(claim: &str) -> String {
     let mut out = String::with_capacity(PREFIX.len() + claim.len());
     out.push_str(PREFIX);
-    out.extend(claim.chars().map(|c| if tchar(c) { c.to_ascii_lowercase() } else { '-' }));
+    out.extend(claim.chars().map(|c| {
+        if tchar(c) {
+            c.to_ascii_lowercase()
+        } else {
+            '-'
+        }
+    }));
     out
 }
 
@@ -50,12 +56,17 @@ pub fn header_name(claim: &str) -> String {
 /// and two claims that map to the same header.
 pub fn header_names(claims: &[String]) -> Result<Vec<String>, String> {
     if claims.len() > MAX_CLAIMS {
-        return Err(format!("withAuth: forwardIdentity lists {} claims; forward at most {MAX_CLAIMS}.", claims.len()));
+        return Err(format!(
+            "withAuth: forwardIdentity lists {} claims; forward at most {MAX_CLAIMS}.",
+            claims.len()
+        ));
     }
     let mut out: Vec<String> = Vec::with_capacity(claims.len());
     for claim in claims {
         if claim.is_empty() {
-            return Err("withAuth: forwardIdentity contains an empty claim name; remove it.".into());
+            return Err(
+                "withAuth: forwardIdentity contains an empty claim name; remove it.".into(),
+            );
         }
         let name = header_name(claim);
         if name == MAC_HEADER {
@@ -100,7 +111,9 @@ impl IdentityKey {
             .filter(|s| !s.is_empty())
             .map(|s| {
                 let mut k = Zeroizing::new([0u8; 32]);
-                Hkdf::<Sha256>::new(None, s).expand(INFO, k.as_mut()).expect("32 bytes is a valid HKDF length");
+                Hkdf::<Sha256>::new(None, s)
+                    .expand(INFO, k.as_mut())
+                    .expect("32 bytes is a valid HKDF length");
                 k
             })
             .collect();
@@ -131,7 +144,12 @@ impl IdentityKey {
     /// Verifies `mac` against the request's headers (`headers` holds
     /// lower-case names and values) and returns the (claim, value) pairs it
     /// covers, or `None` when anything is missing, altered or too old.
-    pub fn verify(&self, mac: &str, headers: &[(String, String)], now: i64) -> Option<Vec<(String, String)>> {
+    pub fn verify(
+        &self,
+        mac: &str,
+        headers: &[(String, String)],
+        now: i64,
+    ) -> Option<Vec<(String, String)>> {
         let mut parts = mac.split(' ');
         if parts.next()? != "v1" {
             return None;
@@ -152,7 +170,9 @@ impl IdentityKey {
         let claims: Vec<String> = if list.is_empty() {
             Vec::new()
         } else {
-            list.split(',').map(|c| cookies::decode_uri_component(c).map(|c| c.into_owned())).collect::<Option<_>>()?
+            list.split(',')
+                .map(|c| cookies::decode_uri_component(c).map(|c| c.into_owned()))
+                .collect::<Option<_>>()?
         };
         if claims.len() > MAX_CLAIMS {
             return None;
@@ -167,8 +187,16 @@ impl IdentityKey {
             }
             pairs.push((claim.as_str(), value.as_str()));
         }
-        let ok = self.keys.iter().any(|k| bool::from(Self::mac(k, t, &pairs).ct_eq(&tag)));
-        ok.then(|| pairs.into_iter().map(|(c, v)| (c.to_owned(), v.to_owned())).collect())
+        let ok = self
+            .keys
+            .iter()
+            .any(|k| bool::from(Self::mac(k, t, &pairs).ct_eq(&tag)));
+        ok.then(|| {
+            pairs
+                .into_iter()
+                .map(|(c, v)| (c.to_owned(), v.to_owned()))
+                .collect()
+        })
     }
 }
 
@@ -179,19 +207,28 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn hdrs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn names() {
         assert_eq!(header_name("role"), "x-auth-role");
         assert_eq!(header_name("userId"), "x-auth-userid");
-        assert_eq!(header_name("https://example.com/roles"), "x-auth-https---example.com-roles");
+        assert_eq!(
+            header_name("https://example.com/roles"),
+            "x-auth-https---example.com-roles"
+        );
         assert_eq!(header_name("a b\né"), "x-auth-a-b--");
         assert!(header_names(&["sub".into(), "role".into()]).is_ok());
-        assert!(header_names(&["Role".into(), "role".into()]).unwrap_err().contains("both map"));
+        assert!(header_names(&["Role".into(), "role".into()])
+            .unwrap_err()
+            .contains("both map"));
         assert!(header_names(&["".into()]).unwrap_err().contains("empty"));
-        assert!(header_names(&["mac".into()]).unwrap_err().contains("reserved"));
+        assert!(header_names(&["mac".into()])
+            .unwrap_err()
+            .contains("reserved"));
     }
 
     #[test]
@@ -200,14 +237,29 @@ mod tests {
         let mac = k.sign(&[("sub", "1"), ("https://x/roles", "[\"a\"]")], NOW);
         let h = hdrs(&[("x-auth-sub", "1"), ("x-auth-https---x-roles", "[\"a\"]")]);
         let got = k.verify(&mac, &h, NOW + 5).unwrap();
-        assert_eq!(got, vec![("sub".into(), "1".into()), ("https://x/roles".into(), "[\"a\"]".into())]);
+        assert_eq!(
+            got,
+            vec![
+                ("sub".into(), "1".into()),
+                ("https://x/roles".into(), "[\"a\"]".into())
+            ]
+        );
         // altered value, missing or duplicated header, other key, too old, from the future
-        assert!(k.verify(&mac, &hdrs(&[("x-auth-sub", "2"), ("x-auth-https---x-roles", "[\"a\"]")]), NOW).is_none());
+        assert!(k
+            .verify(
+                &mac,
+                &hdrs(&[("x-auth-sub", "2"), ("x-auth-https---x-roles", "[\"a\"]")]),
+                NOW
+            )
+            .is_none());
         assert!(k.verify(&mac, &hdrs(&[("x-auth-sub", "1")]), NOW).is_none());
         let mut dup = h.clone();
         dup.push(("x-auth-sub".into(), "1".into()));
         assert!(k.verify(&mac, &dup, NOW).is_none());
-        assert!(IdentityKey::new(&[b"other".as_slice()]).unwrap().verify(&mac, &h, NOW).is_none());
+        assert!(IdentityKey::new(&[b"other".as_slice()])
+            .unwrap()
+            .verify(&mac, &h, NOW)
+            .is_none());
         assert!(k.verify(&mac, &h, NOW + MAX_AGE + 1).is_none());
         assert!(k.verify(&mac, &h, NOW - SKEW - 1).is_none());
         // rotation: a key list whose second entry signed
@@ -217,7 +269,14 @@ mod tests {
         let parts: Vec<&str> = mac.split(' ').collect();
         let edited = format!("v1 {} sub {}", parts[1], parts[3]);
         assert!(k.verify(&edited, &h, NOW).is_none());
-        for bad in ["", "v1", "v2 1 sub x", "v1 -1 sub AAAA", "v1 1e3 sub AAAA", &format!("{mac} x")] {
+        for bad in [
+            "",
+            "v1",
+            "v2 1 sub x",
+            "v1 -1 sub AAAA",
+            "v1 1e3 sub AAAA",
+            &format!("{mac} x"),
+        ] {
             assert!(k.verify(bad, &h, NOW).is_none(), "{bad}");
         }
         // an empty claim list is a valid (empty) identity

@@ -11,7 +11,10 @@ use std::fmt;
 /// JSON object, no duplicate or unknown members, every member of its type.
 /// serde would also read a struct from a JSON array; we don't.
 pub fn parse_header<T: DeserializeOwned>(text: &str) -> Option<T> {
-    if !text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
+    if !text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+    {
         return None;
     }
     serde_json::from_str(text).ok()
@@ -68,7 +71,11 @@ struct Seen<'de> {
 
 impl<'de> Seen<'de> {
     fn new() -> Self {
-        Seen { small: Default::default(), len: 0, big: None }
+        Seen {
+            small: Default::default(),
+            len: 0,
+            big: None,
+        }
     }
     /// False if `k` was already there.
     fn insert(&mut self, k: std::borrow::Cow<'de, str>) -> bool {
@@ -82,7 +89,8 @@ impl<'de> Seen<'de> {
             self.small[self.len] = Some(k);
             self.len += 1;
         } else {
-            let mut set: std::collections::HashSet<_> = self.small.iter_mut().filter_map(Option::take).collect();
+            let mut set: std::collections::HashSet<_> =
+                self.small.iter_mut().filter_map(Option::take).collect();
             set.insert(k);
             self.big = Some(set);
         }
@@ -162,7 +170,9 @@ impl<'de> de::Deserialize<'de> for NumValue {
                 Ok(NumValue(Num::Finite(v as f64)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumValue, E> {
-                SkipVisitor.visit_f64::<E>(v).map(|_| NumValue(Num::Finite(v)))
+                SkipVisitor
+                    .visit_f64::<E>(v)
+                    .map(|_| NumValue(Num::Finite(v)))
             }
             fn visit_bool<E>(self, _: bool) -> Result<NumValue, E> {
                 Ok(NumValue(Num::NotANumber))
@@ -174,10 +184,14 @@ impl<'de> de::Deserialize<'de> for NumValue {
                 Ok(NumValue(Num::NotANumber))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<NumValue, A::Error> {
-                SkipVisitor.visit_seq(seq).map(|_| NumValue(Num::NotANumber))
+                SkipVisitor
+                    .visit_seq(seq)
+                    .map(|_| NumValue(Num::NotANumber))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<NumValue, A::Error> {
-                SkipVisitor.visit_map(map).map(|_| NumValue(Num::NotANumber))
+                SkipVisitor
+                    .visit_map(map)
+                    .map(|_| NumValue(Num::NotANumber))
             }
         }
         d.deserialize_any(V)
@@ -351,7 +365,10 @@ fn plain_string(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
         return None;
     }
     let start = i + 1;
-    let end = start + b.get(start..)?.iter().position(|&c| STRING_STOP[usize::from(c)])?;
+    let end = start
+        + b.get(start..)?
+            .iter()
+            .position(|&c| STRING_STOP[usize::from(c)])?;
     (b[end] == b'"').then(|| (&b[start..end], end + 1))
 }
 
@@ -376,7 +393,10 @@ fn short_integer(b: &[u8], i: usize) -> Option<(f64, usize)> {
         }
     }
     let digits = end - start;
-    if digits == 0 || (digits > 1 && b[start] == b'0') || matches!(b.get(end), Some(b'.' | b'e' | b'E')) {
+    if digits == 0
+        || (digits > 1 && b[start] == b'0')
+        || matches!(b.get(end), Some(b'.' | b'e' | b'E'))
+    {
         return None;
     }
     // serde gives -0 as the integer 0
@@ -421,23 +441,54 @@ mod tests {
         assert_eq!(f.nbf, Some(Num::Finite(1.5)));
         assert_eq!(f.iat, Some(Num::NotANumber));
         assert!(!f.check_cookie_shape);
-        assert_eq!(scan_claims(r#"{"\u0065xp":7}"#).unwrap().exp, Some(Num::Finite(7.0)));
-        assert!(scan_claims(r#"{"value":"v","provider":"p","exp":1}"#).unwrap().check_cookie_shape);
+        assert_eq!(
+            scan_claims(r#"{"\u0065xp":7}"#).unwrap().exp,
+            Some(Num::Finite(7.0))
+        );
+        assert!(
+            scan_claims(r#"{"value":"v","provider":"p","exp":1}"#)
+                .unwrap()
+                .check_cookie_shape
+        );
     }
 
     #[test]
     fn flat_path_agrees_with_serde() {
         let typical = r#"{"name":"Demo User","email":"demo@example.com","picture":"https://example.com/a.png","sub":"user-1","role":"admin","i":0,"iat":1763870000,"exp":1863870000,"jti":"0b1f0f6e-5a0e-4f61-9e8e-6b3d0c9b2f11"}"#;
-        assert!(scan_flat(typical).is_some(), "the common payload takes the fast path");
-        assert!(scan_flat(r#"{"value":"v","provider":"p","exp":1,"iat":-0}"#).unwrap().check_cookie_shape);
+        assert!(
+            scan_flat(typical).is_some(),
+            "the common payload takes the fast path"
+        );
+        assert!(
+            scan_flat(r#"{"value":"v","provider":"p","exp":1,"iat":-0}"#)
+                .unwrap()
+                .check_cookie_shape
+        );
         // Inputs the fast path must leave to serde, or answer as serde does.
         let mut corpus: Vec<String> = vec![
-            typical.into(), "{}".into(), " { } ".into(), r#"{"a":1,}"#.into(), r#"{"a" : 01}"#.into(),
-            r#"{"a":-}"#.into(), r#"{"a":1.5}"#.into(), r#"{"a":1e3}"#.into(), r#"{"a":"\u0041"}"#.into(),
-            r#"{"\u0065xp":1}"#.into(), r#"{"exp":1,"exp":2}"#.into(), r#"{"a":tru}"#.into(),
-            r#"{"a":nulls}"#.into(), r#"{"a":[1]}"#.into(), r#"{"a":{"b":1}}"#.into(), "{\"a\":\"\u{1}\"}".into(),
-            r#"{"a":1}x"#.into(), r#"{"a":1} "#.into(), r#"{"a":1234567890123456}"#.into(), r#"{"é":"ü"}"#.into(),
-            r#"{"exp":"1"}"#.into(), r#"{"exp":true,"nbf":null,"iat":false}"#.into(), "{\"a\"\t:\r\n1}".into(),
+            typical.into(),
+            "{}".into(),
+            " { } ".into(),
+            r#"{"a":1,}"#.into(),
+            r#"{"a" : 01}"#.into(),
+            r#"{"a":-}"#.into(),
+            r#"{"a":1.5}"#.into(),
+            r#"{"a":1e3}"#.into(),
+            r#"{"a":"\u0041"}"#.into(),
+            r#"{"\u0065xp":1}"#.into(),
+            r#"{"exp":1,"exp":2}"#.into(),
+            r#"{"a":tru}"#.into(),
+            r#"{"a":nulls}"#.into(),
+            r#"{"a":[1]}"#.into(),
+            r#"{"a":{"b":1}}"#.into(),
+            "{\"a\":\"\u{1}\"}".into(),
+            r#"{"a":1}x"#.into(),
+            r#"{"a":1} "#.into(),
+            r#"{"a":1234567890123456}"#.into(),
+            r#"{"é":"ü"}"#.into(),
+            r#"{"exp":"1"}"#.into(),
+            r#"{"exp":true,"nbf":null,"iat":false}"#.into(),
+            "{\"a\"\t:\r\n1}".into(),
         ];
         // Every single-byte mutation of a few payloads.
         let mut r: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -483,7 +534,13 @@ mod tests {
     fn headers() {
         assert!(parse_header::<H>(r#"{"alg":"dir"}"#).is_some());
         assert!(parse_header::<H>(r#" {"alg":"dir","kid":"k"}"#).is_some());
-        for bad in [r#"{"alg":"dir","alg":"dir"}"#, r#"{"alg":"dir","x":1}"#, r#"["dir"]"#, r#"{"alg":5}"#, r#"{}"#] {
+        for bad in [
+            r#"{"alg":"dir","alg":"dir"}"#,
+            r#"{"alg":"dir","x":1}"#,
+            r#"["dir"]"#,
+            r#"{"alg":5}"#,
+            r#"{}"#,
+        ] {
             assert!(parse_header::<H>(bad).is_none(), "{bad}");
         }
     }

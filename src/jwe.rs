@@ -4,10 +4,10 @@
 //! fixed-size construction, so no input can panic.
 
 use crate::{b64, json};
-use serde::Deserialize;
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::Aes256Gcm;
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
 use sha2::Sha512;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -95,7 +95,13 @@ fn split_compact(token: &str) -> Option<[&str; 5]> {
         return None;
     }
     // Slicing at ASCII dots is always on a char boundary.
-    Some([&token[..a], &token[a + 1..b], &token[b + 1..c], &token[c + 1..d], &token[d + 1..]])
+    Some([
+        &token[..a],
+        &token[a + 1..b],
+        &token[b + 1..c],
+        &token[c + 1..d],
+        &token[d + 1..],
+    ])
 }
 
 /// Splits and checks a compact JWE: exactly five segments, empty encrypted
@@ -106,12 +112,20 @@ pub fn parse<'a>(token: &'a str, allowed: &[Enc]) -> Result<Jwe<'a>, JweError> {
         return Err(JweError::Malformed);
     }
     let [h, ek, iv, ct, tag] = split_compact(token).ok_or(JweError::Malformed)?;
-    if h.is_empty() || h.len() > MAX_HEADER_LEN || !ek.is_empty() || iv.is_empty() || tag.is_empty() {
+    if h.is_empty() || h.len() > MAX_HEADER_LEN || !ek.is_empty() || iv.is_empty() || tag.is_empty()
+    {
         return Err(JweError::Malformed);
     }
     if h == V4_HEADER_B64 && allowed.contains(&Enc::A256Gcm) {
         // The exact header next-auth v4 writes: nothing to parse.
-        return Ok(Jwe { header_b64: h, enc: Enc::A256Gcm, kid: None, iv_b64: iv, ct_b64: ct, tag_b64: tag });
+        return Ok(Jwe {
+            header_b64: h,
+            enc: Enc::A256Gcm,
+            kid: None,
+            iv_b64: iv,
+            ct_b64: ct,
+            tag_b64: tag,
+        });
     }
     let header_bytes = b64::decode(h).ok_or(JweError::Header)?;
     let header_text = std::str::from_utf8(&header_bytes).map_err(|_| JweError::Header)?;
@@ -121,7 +135,14 @@ pub fn parse<'a>(token: &'a str, allowed: &[Enc]) -> Result<Jwe<'a>, JweError> {
     }
     let enc = Enc::from_name(&header.enc).filter(|e| allowed.contains(e));
     match (header.alg.as_str(), enc) {
-        ("dir", Some(enc)) => Ok(Jwe { header_b64: h, enc, kid: header.kid, iv_b64: iv, ct_b64: ct, tag_b64: tag }),
+        ("dir", Some(enc)) => Ok(Jwe {
+            header_b64: h,
+            enc,
+            kid: header.kid,
+            iv_b64: iv,
+            ct_b64: ct,
+            tag_b64: tag,
+        }),
         _ => Err(JweError::Header),
     }
 }
@@ -135,7 +156,12 @@ impl Jwe<'_> {
         let tag = b64::decode_array::<16>(self.tag_b64).ok_or(JweError::Malformed)?;
         let mut buf = b64::decode(self.ct_b64).ok_or(JweError::Malformed)?;
         cipher
-            .decrypt_in_place_detached(&iv.into(), self.header_b64.as_bytes(), &mut buf, &tag.into())
+            .decrypt_in_place_detached(
+                &iv.into(),
+                self.header_b64.as_bytes(),
+                &mut buf,
+                &tag.into(),
+            )
             .map_err(|_| JweError::Decrypt)?;
         Ok(buf)
     }
@@ -152,7 +178,8 @@ impl Jwe<'_> {
         }
         let (mac_key, enc_key) = key.split_at(32);
         let aad = self.header_b64.as_bytes();
-        let mut mac = <Hmac<Sha512> as Mac>::new_from_slice(mac_key).map_err(|_| JweError::Decrypt)?;
+        let mut mac =
+            <Hmac<Sha512> as Mac>::new_from_slice(mac_key).map_err(|_| JweError::Decrypt)?;
         mac.update(aad);
         mac.update(&iv);
         mac.update(&ct);
@@ -161,8 +188,10 @@ impl Jwe<'_> {
         if !bool::from(full[..32].ct_eq(&tag)) {
             return Err(JweError::Decrypt);
         }
-        let dec = cbc::Decryptor::<aes::Aes256>::new_from_slices(enc_key, &iv).map_err(|_| JweError::Decrypt)?;
-        dec.decrypt_padded_vec_mut::<Pkcs7>(&ct).map_err(|_| JweError::Decrypt)
+        let dec = cbc::Decryptor::<aes::Aes256>::new_from_slices(enc_key, &iv)
+            .map_err(|_| JweError::Decrypt)?;
+        dec.decrypt_padded_vec_mut::<Pkcs7>(&ct)
+            .map_err(|_| JweError::Decrypt)
     }
 }
 
@@ -206,7 +235,12 @@ pub fn encrypt_v5_cbc(key: &[u8; 64], kid: &str, plaintext: &[u8]) -> Option<Str
     mac.update(&ct);
     mac.update(&((header.len() as u64) * 8).to_be_bytes());
     let tag = mac.finalize().into_bytes();
-    Some(format!("{header}..{}.{}.{}", b64::encode(&iv), b64::encode(&ct), b64::encode(&tag[..32])))
+    Some(format!(
+        "{header}..{}.{}.{}",
+        b64::encode(&iv),
+        b64::encode(&ct),
+        b64::encode(&tag[..32])
+    ))
 }
 
 #[cfg(test)]
@@ -253,15 +287,34 @@ mod tests {
         // 4 and 6 segments, non-empty encrypted key.
         assert!(parse(&reassemble(&p[..4]), &[Enc::A256Gcm]).is_err());
         assert!(parse(&(t.clone() + ".x"), &[Enc::A256Gcm]).is_err());
-        assert!(parse(&reassemble(&[p[0], "AAAA", p[2], p[3], p[4]]), &[Enc::A256Gcm]).is_err());
+        assert!(parse(
+            &reassemble(&[p[0], "AAAA", p[2], p[3], p[4]]),
+            &[Enc::A256Gcm]
+        )
+        .is_err());
         // truncated tag and short IV parse, then fail on length without panicking.
         let short_tag = reassemble(&[p[0], "", p[2], p[3], &p[4][..10]]);
-        assert_eq!(parse(&short_tag, &[Enc::A256Gcm]).unwrap().decrypt_gcm(&c).unwrap_err(), JweError::Malformed);
+        assert_eq!(
+            parse(&short_tag, &[Enc::A256Gcm])
+                .unwrap()
+                .decrypt_gcm(&c)
+                .unwrap_err(),
+            JweError::Malformed
+        );
         let long_iv = reassemble(&[p[0], "", &b64::encode(&[0u8; 16]), p[3], p[4]]);
-        assert_eq!(parse(&long_iv, &[Enc::A256Gcm]).unwrap().decrypt_gcm(&c).unwrap_err(), JweError::Malformed);
+        assert_eq!(
+            parse(&long_iv, &[Enc::A256Gcm])
+                .unwrap()
+                .decrypt_gcm(&c)
+                .unwrap_err(),
+            JweError::Malformed
+        );
         // padding in the ciphertext segment (Node's Buffer would accept it).
         let padded = reassemble(&[p[0], "", p[2], &format!("{}=", p[3]), p[4]]);
-        assert!(parse(&padded, &[Enc::A256Gcm]).unwrap().decrypt_gcm(&c).is_err());
+        assert!(parse(&padded, &[Enc::A256Gcm])
+            .unwrap()
+            .decrypt_gcm(&c)
+            .is_err());
     }
 
     #[test]
@@ -282,10 +335,20 @@ mod tests {
             r#"["dir"]"#,
         ];
         for h in bad {
-            let t = format!("{}..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA", b64::encode(h.as_bytes()));
-            assert_eq!(parse(&t, &[Enc::A256Gcm]).unwrap_err(), JweError::Header, "{h}");
+            let t = format!(
+                "{}..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA",
+                b64::encode(h.as_bytes())
+            );
+            assert_eq!(
+                parse(&t, &[Enc::A256Gcm]).unwrap_err(),
+                JweError::Header,
+                "{h}"
+            );
         }
-        let ok = format!("{}..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA", V4_HEADER_B64);
+        let ok = format!(
+            "{}..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA",
+            V4_HEADER_B64
+        );
         assert!(parse(&ok, &[Enc::A256Gcm]).is_ok());
         // issue 14 item 8: extra members are accepted (the header is authenticated)
         for h in [
@@ -293,7 +356,10 @@ mod tests {
             r#"{"alg":"dir","enc":"A256GCM","cty":"JWT"}"#,
             r#"{"alg":"dir","enc":"A256GCM","x-unknown":{"a":[1]},"kid":"k"}"#,
         ] {
-            let t = format!("{}..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA", b64::encode(h.as_bytes()));
+            let t = format!(
+                "{}..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA",
+                b64::encode(h.as_bytes())
+            );
             assert!(parse(&t, &[Enc::A256Gcm]).is_ok(), "{h}");
         }
     }

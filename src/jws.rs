@@ -64,16 +64,22 @@ impl JwsVerifier {
             None => return Err("jwt.algorithms must name at least one algorithm".into()),
         };
         if algs.iter().any(|a| family(*a) != fam) {
-            return Err("jwt.algorithms must all use one key type (HS*, RS*/PS*, ES* or EdDSA)".into());
+            return Err(
+                "jwt.algorithms must all use one key type (HS*, RS*/PS*, ES* or EdDSA)".into(),
+            );
         }
         let key = match (key, fam) {
             (KeyInput::Secret(s), Family::Hmac) => {
                 if s.len() < MIN_HMAC_SECRET {
-                    return Err(format!("jwt.secret must be at least {MIN_HMAC_SECRET} bytes for HMAC"));
+                    return Err(format!(
+                        "jwt.secret must be at least {MIN_HMAC_SECRET} bytes for HMAC"
+                    ));
                 }
                 DecodingKey::from_secret(s)
             }
-            (KeyInput::Secret(_), _) => return Err("asymmetric algorithms need jwt.publicKey".into()),
+            (KeyInput::Secret(_), _) => {
+                return Err("asymmetric algorithms need jwt.publicKey".into())
+            }
             (KeyInput::Public(_), Family::Hmac) => {
                 return Err("HS* algorithms take jwt.secret, never a public key".into())
             }
@@ -113,7 +119,13 @@ impl JwsVerifier {
             required.push("iss");
         }
         validation.set_required_spec_claims(&required);
-        Ok(JwsVerifier { algorithms: algs, key, validation, issuer, audience })
+        Ok(JwsVerifier {
+            algorithms: algs,
+            key,
+            validation,
+            issuer,
+            audience,
+        })
     }
 
     /// Verifies `token`; returns the payload JSON text and its `exp`, or why not.
@@ -123,13 +135,16 @@ impl JwsVerifier {
             return Err(TooLarge);
         }
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(_sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(p), Some(_sig), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(Malformed);
         };
         // No crit, b64, cty, jwk, jku, x5u, …
         let header_bytes = b64::decode(h).ok_or(Malformed)?;
         let header: Header =
-            json::parse_header(std::str::from_utf8(&header_bytes).map_err(|_| Malformed)?).ok_or(HeaderNotAllowed)?;
+            json::parse_header(std::str::from_utf8(&header_bytes).map_err(|_| Malformed)?)
+                .ok_or(HeaderNotAllowed)?;
         if !Algorithm::from_str(&header.alg).is_ok_and(|a| self.algorithms.contains(&a)) {
             return Err(HeaderNotAllowed);
         }
@@ -141,17 +156,22 @@ impl JwsVerifier {
                 return Err(ClaimInvalid);
             }
         }
-        jsonwebtoken::decode::<serde::de::IgnoredAny>(token, &self.key, &self.validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind as K;
-            match e.kind() {
-                K::ExpiredSignature => Expired,
-                K::ImmatureSignature => NotYetValid,
-                K::InvalidIssuer | K::InvalidAudience | K::MissingRequiredClaim(_) | K::InvalidSubject => ClaimInvalid,
-                K::InvalidToken | K::Base64(_) | K::Json(_) | K::Utf8(_) => Malformed,
-                K::InvalidAlgorithm => HeaderNotAllowed,
-                _ => SignatureInvalid,
-            }
-        })?;
+        jsonwebtoken::decode::<serde::de::IgnoredAny>(token, &self.key, &self.validation).map_err(
+            |e| {
+                use jsonwebtoken::errors::ErrorKind as K;
+                match e.kind() {
+                    K::ExpiredSignature => Expired,
+                    K::ImmatureSignature => NotYetValid,
+                    K::InvalidIssuer
+                    | K::InvalidAudience
+                    | K::MissingRequiredClaim(_)
+                    | K::InvalidSubject => ClaimInvalid,
+                    K::InvalidToken | K::Base64(_) | K::Json(_) | K::Utf8(_) => Malformed,
+                    K::InvalidAlgorithm => HeaderNotAllowed,
+                    _ => SignatureInvalid,
+                }
+            },
+        )?;
         Ok((payload, exp))
     }
 
@@ -171,7 +191,9 @@ impl JwsVerifier {
             Some(Value::String(s)) => allowed.contains(s),
             Some(Value::Array(items)) => {
                 items.iter().all(Value::is_string)
-                    && items.iter().any(|v| v.as_str().is_some_and(|s| allowed.iter().any(|a| a == s)))
+                    && items
+                        .iter()
+                        .any(|v| v.as_str().is_some_and(|s| allowed.iter().any(|a| a == s)))
             }
             _ => false,
         }
@@ -204,7 +226,12 @@ mod tests {
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
     fn hs(claims: Value, alg: Algorithm) -> String {
-        encode(&Header::new(alg), &claims, &EncodingKey::from_secret(SECRET)).unwrap()
+        encode(
+            &Header::new(alg),
+            &claims,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap()
     }
 
     fn verifier(algs: &[&str]) -> JwsVerifier {
@@ -222,10 +249,19 @@ mod tests {
         let t = hs(json!({"sub": "1", "exp": now() + 60}), Algorithm::HS256);
         assert!(v.verify(&t, now()).is_ok());
         // algorithm not on the list
-        assert!(v.verify(&hs(json!({"sub": "1", "exp": now() + 60}), Algorithm::HS512), now()).is_err());
+        assert!(v
+            .verify(
+                &hs(json!({"sub": "1", "exp": now() + 60}), Algorithm::HS512),
+                now()
+            )
+            .is_err());
         // exp required, boundaries as jose
-        assert!(v.verify(&hs(json!({"sub": "1"}), Algorithm::HS256), now()).is_err());
-        assert!(v.verify(&hs(json!({"exp": now() - 15}), Algorithm::HS256), now()).is_err());
+        assert!(v
+            .verify(&hs(json!({"sub": "1"}), Algorithm::HS256), now())
+            .is_err());
+        assert!(v
+            .verify(&hs(json!({"exp": now() - 15}), Algorithm::HS256), now())
+            .is_err());
         // tampered signature
         let mut bad = t.clone();
         bad.pop();
@@ -239,7 +275,10 @@ mod tests {
         let payload = b64::encode(json!({"exp": now() + 60}).to_string().as_bytes());
         let none = format!("{}.{payload}.", b64::encode(br#"{"alg":"none"}"#));
         assert!(v.verify(&none, now()).is_err());
-        let crit = format!("{}.{payload}.AAAA", b64::encode(br#"{"alg":"HS256","crit":["b64"],"b64":false}"#));
+        let crit = format!(
+            "{}.{payload}.AAAA",
+            b64::encode(br#"{"alg":"HS256","crit":["b64"],"b64":false}"#)
+        );
         assert!(v.verify(&crit, now()).is_err());
     }
 
@@ -247,19 +286,35 @@ mod tests {
     fn config_errors() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert!(JwsVerifier::new(&s(&["HS256"]), KeyInput::Secret(b"short"), None, None).is_err());
-        assert!(JwsVerifier::new(&s(&["HS256", "RS256"]), KeyInput::Secret(SECRET), None, None).is_err());
+        assert!(JwsVerifier::new(
+            &s(&["HS256", "RS256"]),
+            KeyInput::Secret(SECRET),
+            None,
+            None
+        )
+        .is_err());
         assert!(JwsVerifier::new(&s(&["none"]), KeyInput::Secret(SECRET), None, None).is_err());
         assert!(JwsVerifier::new(&s(&["RS256"]), KeyInput::Secret(SECRET), None, None).is_err());
-        assert!(JwsVerifier::new(&s(&["HS256"]), KeyInput::Public("-----BEGIN"), None, None).is_err());
+        assert!(
+            JwsVerifier::new(&s(&["HS256"]), KeyInput::Public("-----BEGIN"), None, None).is_err()
+        );
         assert!(JwsVerifier::new(&[], KeyInput::Secret(SECRET), None, None).is_err());
     }
 
     #[test]
     fn issuer_and_audience() {
         let algs = vec!["HS256".to_string()];
-        let v = JwsVerifier::new(&algs, KeyInput::Secret(SECRET), Some(vec!["me".into()]), Some(vec!["app".into()]))
-            .unwrap();
-        let ok = hs(json!({"iss": "me", "aud": ["x", "app"], "exp": now() + 60}), Algorithm::HS256);
+        let v = JwsVerifier::new(
+            &algs,
+            KeyInput::Secret(SECRET),
+            Some(vec!["me".into()]),
+            Some(vec!["app".into()]),
+        )
+        .unwrap();
+        let ok = hs(
+            json!({"iss": "me", "aud": ["x", "app"], "exp": now() + 60}),
+            Algorithm::HS256,
+        );
         assert!(v.verify(&ok, now()).is_ok());
         for bad in [
             json!({"iss": "you", "aud": "app", "exp": now() + 60}),

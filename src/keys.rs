@@ -64,7 +64,10 @@ mod tests {
     fn spec_vector() {
         // docs/compatibility.md §3.1 test value.
         let k = derive_v4(b"nextauth-spec-test-secret-0123456789abcdef", "").unwrap();
-        assert_eq!(hex(k.as_ref()), "4599ef3db5258cfd0846cf43a28715c7a4d5166e55eac9aa4b90ace99d75817e");
+        assert_eq!(
+            hex(k.as_ref()),
+            "4599ef3db5258cfd0846cf43a28715c7a4d5166e55eac9aa4b90ace99d75817e"
+        );
     }
 
     #[test]

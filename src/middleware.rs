@@ -46,8 +46,24 @@ fn pattern_error(option: &str, p: &str, why: &str, fix: &str) -> String {
 
 /// A literal segment may not carry matcher/regex syntax, escapes or whitespace.
 fn bad_literal_char(c: char) -> bool {
-    matches!(c, '(' | ')' | '?' | '+' | '*' | ':' | '\\' | '%' | '{' | '}' | '[' | ']' | '|' | '^' | '$' | '#')
-        || c.is_whitespace()
+    matches!(
+        c,
+        '(' | ')'
+            | '?'
+            | '+'
+            | '*'
+            | ':'
+            | '\\'
+            | '%'
+            | '{'
+            | '}'
+            | '['
+            | ']'
+            | '|'
+            | '^'
+            | '$'
+            | '#'
+    ) || c.is_whitespace()
         || c.is_control()
 }
 
@@ -55,16 +71,34 @@ impl Pattern {
     /// Compiles one `publicPaths`/`protectedPaths` entry; the error names the fix.
     pub fn compile(option: &str, p: &str) -> Result<Pattern, String> {
         if p.is_empty() {
-            return Err(pattern_error(option, p, "is empty", "Write '/' for the root page only, or '/:path*' for every path."));
+            return Err(pattern_error(
+                option,
+                p,
+                "is empty",
+                "Write '/' for the root page only, or '/:path*' for every path.",
+            ));
         }
         if !p.starts_with('/') {
-            return Err(pattern_error(option, p, "does not start with '/'", &format!("Write '/{}'.", p.trim_start_matches(['*', '.']))));
+            return Err(pattern_error(
+                option,
+                p,
+                "does not start with '/'",
+                &format!("Write '/{}'.", p.trim_start_matches(['*', '.'])),
+            ));
         }
         if p == "/" {
-            return Ok(Pattern { source: p.to_owned(), segs: Vec::new() });
+            return Ok(Pattern {
+                source: p.to_owned(),
+                segs: Vec::new(),
+            });
         }
         if p == "/*" || p == "/**" {
-            return Err(pattern_error(option, p, "is not matcher syntax", "Write '/:path*' for every path, or '/' for the root page only."));
+            return Err(pattern_error(
+                option,
+                p,
+                "is not matcher syntax",
+                "Write '/:path*' for every path, or '/' for the root page only.",
+            ));
         }
         if let Some(base) = p.strip_suffix("/*").or_else(|| p.strip_suffix("/**")) {
             return Err(pattern_error(
@@ -87,7 +121,12 @@ impl Pattern {
         for (i, part) in parts.iter().enumerate() {
             let last = i + 1 == parts.len();
             if part.is_empty() {
-                return Err(pattern_error(option, p, "has an empty segment ('//')", "Remove the extra '/'."));
+                return Err(pattern_error(
+                    option,
+                    p,
+                    "has an empty segment ('//')",
+                    "Remove the extra '/'.",
+                ));
             }
             if let Some(param) = part.strip_prefix(':') {
                 let (name, modifier) = match param.char_indices().last() {
@@ -95,7 +134,10 @@ impl Pattern {
                     _ => (param, None),
                 };
                 let valid_name = !name.is_empty()
-                    && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && name
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                     && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if !valid_name {
                     return Err(pattern_error(option, p, &format!("has an invalid parameter {part:?}"), "Name parameters like ':id' or ':path*' (letters, digits, '_'); regular expressions are not supported."));
@@ -103,7 +145,12 @@ impl Pattern {
                 let seg = match modifier {
                     None => Seg::One,
                     Some(m) if !last => {
-                        return Err(pattern_error(option, p, &format!("uses ':{name}{m}' before the last segment"), "Put the ':name?', ':name*' or ':name+' parameter last."));
+                        return Err(pattern_error(
+                            option,
+                            p,
+                            &format!("uses ':{name}{m}' before the last segment"),
+                            "Put the ':name?', ':name*' or ':name+' parameter last.",
+                        ));
                     }
                     Some('?') => Seg::Opt,
                     Some('*') => Seg::Star,
@@ -113,13 +160,20 @@ impl Pattern {
                 continue;
             }
             if *part == "." || *part == ".." {
-                return Err(pattern_error(option, p, "has a '.' or '..' segment", "Write the path as the router sees it, without dot segments."));
+                return Err(pattern_error(
+                    option,
+                    p,
+                    "has a '.' or '..' segment",
+                    "Write the path as the router sees it, without dot segments.",
+                ));
             }
             if let Some(c) = part.chars().find(|&c| bad_literal_char(c)) {
                 let fix = if c == '*' {
-                    "Use ':path*' as the last segment for 'this path and everything below it'.".to_owned()
+                    "Use ':path*' as the last segment for 'this path and everything below it'."
+                        .to_owned()
                 } else if c == '%' {
-                    "Write the segment decoded (rules are matched against the decoded path).".to_owned()
+                    "Write the segment decoded (rules are matched against the decoded path)."
+                        .to_owned()
                 } else {
                     format!("Remove {c:?}: only literal segments and ':name', ':name?', ':name*', ':name+' parameters are supported.")
                 };
@@ -127,7 +181,10 @@ impl Pattern {
             }
             segs.push(Seg::Lit((*part).to_owned()));
         }
-        Ok(Pattern { source: p.to_owned(), segs })
+        Ok(Pattern {
+            source: p.to_owned(),
+            segs,
+        })
     }
 
     /// The entry as written.
@@ -138,7 +195,13 @@ impl Pattern {
     /// Whether the decoded segments `path` match; `fold` compares literals
     /// ASCII-case-insensitively.
     fn matches(&self, path: &[Cow<'_, str>], fold: bool) -> bool {
-        let lit_eq = |a: &str, b: &str| if fold { a.eq_ignore_ascii_case(b) } else { a == b };
+        let lit_eq = |a: &str, b: &str| {
+            if fold {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
         let mut i = 0;
         for seg in &self.segs {
             let rest = path.len() - i;
@@ -169,7 +232,10 @@ impl Pattern {
 /// trailing `/` is ignored (as with `trailingSlash: true`).
 pub fn route_segments(pathname: &str) -> Option<Vec<Cow<'_, str>>> {
     let rest = pathname.strip_prefix('/')?;
-    if pathname.bytes().any(|b| b == b'\\' || b < 0x20 || b == 0x7f) {
+    if pathname
+        .bytes()
+        .any(|b| b == b'\\' || b < 0x20 || b == 0x7f)
+    {
         return None;
     }
     if rest.is_empty() {
@@ -190,7 +256,10 @@ pub fn route_segments(pathname: &str) -> Option<Vec<Cow<'_, str>>> {
             return None;
         }
         let decoded = crate::cookies::decode_uri_component(raw)?;
-        if decoded.chars().any(|c| matches!(c, '/' | '\\' | '%') || c.is_control()) {
+        if decoded
+            .chars()
+            .any(|c| matches!(c, '/' | '\\' | '%') || c.is_control())
+        {
             return None;
         }
         out.push(Cow::Owned(decoded.into_owned()));
@@ -244,7 +313,11 @@ impl Policy {
         public_paths: &[String],
         protected_paths: &[String],
     ) -> Result<Policy, String> {
-        let compile = |option: &str, list: &[String]| list.iter().map(|p| Pattern::compile(option, p)).collect::<Result<Vec<_>, _>>();
+        let compile = |option: &str, list: &[String]| {
+            list.iter()
+                .map(|p| Pattern::compile(option, p))
+                .collect::<Result<Vec<_>, _>>()
+        };
         Ok(Policy {
             sign_in,
             error,
@@ -266,13 +339,20 @@ impl Policy {
         if internal_query(search) {
             return Route::Check;
         }
-        let full: Vec<Cow<'_, str>> = base_path.split('/').filter(|s| !s.is_empty()).map(Cow::Borrowed).chain(segs.iter().cloned()).collect();
+        let full: Vec<Cow<'_, str>> = base_path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(Cow::Borrowed)
+            .chain(segs.iter().cloned())
+            .collect();
         if prefix_match(&self.auth_path, &full) {
             return Route::Skip;
         }
         // Next's own files (next-auth skips `/_next…`); `/_next/data/…` stays
         // protected (it carries page data).
-        if segs.first().is_some_and(|s| s == "_next") && !segs.get(1).is_some_and(|s| s.eq_ignore_ascii_case("data")) {
+        if segs.first().is_some_and(|s| s == "_next")
+            && !segs.get(1).is_some_and(|s| s.eq_ignore_ascii_case("data"))
+        {
             return Route::Skip;
         }
         if segs.len() == 1 && segs[0] == "favicon.ico" {
@@ -281,21 +361,37 @@ impl Policy {
         if self.public_paths.iter().any(|r| r.matches(&segs, false)) {
             return Route::Skip;
         }
-        if !self.protected_paths.is_empty() && !self.protected_paths.iter().any(|r| r.matches(&segs, true)) {
+        if !self.protected_paths.is_empty()
+            && !self.protected_paths.iter().any(|r| r.matches(&segs, true))
+        {
             return Route::Skip;
         }
         Route::Check
     }
 
     /// The 307 target for a denial: `<origin><basePath><signIn>?callbackUrl=…`.
-    pub fn sign_in_location(&self, origin: &str, base_path: &str, pathname: &str, search: &str) -> String {
+    pub fn sign_in_location(
+        &self,
+        origin: &str,
+        base_path: &str,
+        pathname: &str,
+        search: &str,
+    ) -> String {
         let callback = callback_path(&format!("{base_path}{pathname}{search}"));
-        with_param(page_url(origin, base_path, &self.sign_in), "callbackUrl", &form_urlencode(&callback))
+        with_param(
+            page_url(origin, base_path, &self.sign_in),
+            "callbackUrl",
+            &form_urlencode(&callback),
+        )
     }
 
     /// The target when no secret is configured: `<errorPage>?error=Configuration`.
     pub fn config_error_location(&self, origin: &str, base_path: &str) -> String {
-        with_param(page_url(origin, base_path, &self.error), "error", "Configuration")
+        with_param(
+            page_url(origin, base_path, &self.error),
+            "error",
+            "Configuration",
+        )
     }
 }
 
@@ -333,7 +429,9 @@ pub fn form_urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for &b in s.as_bytes() {
         match b {
-            b'*' | b'-' | b'.' | b'_' | b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' => out.push(b as char),
+            b'*' | b'-' | b'.' | b'_' | b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -344,7 +442,11 @@ pub fn form_urlencode(s: &str) -> String {
 /// next-auth's `parseUrl(NEXTAUTH_URL)`: the origin and the API path
 /// (default `/api/auth`; a trailing `/` dropped). `None` when unset.
 pub fn parse_nextauth_url(value: &str) -> Option<(String, String)> {
-    let with_scheme = if value.starts_with("http") { value.to_owned() } else { format!("https://{value}") };
+    let with_scheme = if value.starts_with("http") {
+        value.to_owned()
+    } else {
+        format!("https://{value}")
+    };
     let (scheme, rest) = with_scheme.split_once("://")?;
     let (host, path) = match rest.find(['/', '?', '#']) {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -354,8 +456,19 @@ pub fn parse_nextauth_url(value: &str) -> Option<(String, String)> {
         return None;
     }
     let path = path.split(['?', '#']).next().unwrap_or("");
-    let path = if path.is_empty() || path == "/" { "/api/auth" } else { path.strip_suffix('/').unwrap_or(path) };
-    Some((format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()), path.to_owned()))
+    let path = if path.is_empty() || path == "/" {
+        "/api/auth"
+    } else {
+        path.strip_suffix('/').unwrap_or(path)
+    };
+    Some((
+        format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            host.to_ascii_lowercase()
+        ),
+        path.to_owned(),
+    ))
 }
 
 #[cfg(test)]
@@ -364,7 +477,14 @@ mod tests {
 
     fn policy_with(public: &[&str], protected: &[&str]) -> Policy {
         let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        Policy::new("/api/auth/signin".into(), "/api/auth/error".into(), "/api/auth".into(), &v(public), &v(protected)).unwrap()
+        Policy::new(
+            "/api/auth/signin".into(),
+            "/api/auth/error".into(),
+            "/api/auth".into(),
+            &v(public),
+            &v(protected),
+        )
+        .unwrap()
     }
 
     fn policy() -> Policy {
@@ -390,9 +510,18 @@ mod tests {
         assert_eq!(p.route("", "/_next/static/chunks/a.js", ""), Route::Skip);
         assert_eq!(p.route("", "/_next/foo", ""), Route::Skip); // next-auth's own test
         assert_eq!(p.route("", "/favicon.ico", ""), Route::Skip);
-        assert_eq!(p.route("", "/_next/data/build/dashboard.json", ""), Route::Check);
-        assert_eq!(p.route("", "/_next/%64ata/build/dashboard.json", ""), Route::Check);
-        assert_eq!(p.route("", "/_next/DATA/build/dashboard.json", ""), Route::Check);
+        assert_eq!(
+            p.route("", "/_next/data/build/dashboard.json", ""),
+            Route::Check
+        );
+        assert_eq!(
+            p.route("", "/_next/%64ata/build/dashboard.json", ""),
+            Route::Check
+        );
+        assert_eq!(
+            p.route("", "/_next/DATA/build/dashboard.json", ""),
+            Route::Check
+        );
         assert_eq!(p.route("", "/_next/%2e%2e/admin", ""), Route::Check);
         assert_eq!(p.route("", "/_nextfoo", ""), Route::Check);
         assert_eq!(p.route("", "/favicon.ico.png", ""), Route::Check);
@@ -412,9 +541,24 @@ mod tests {
         assert_eq!(r.route("", "/api/echo/public", ""), Route::Skip);
         // ambiguous decodings: protected, never public, even outside protectedPaths
         for path in [
-            "/api/echo/a%2Fb", "/api/echo/a%2fb", "/api/echo/a%5Cb", "/api/echo/%2e%2e", "/api/echo/%2E", "/api/echo/a%252Fb",
-            "/api/echo/%FF", "/api/echo/%C0%AF", "/api/echo/%E0%80%AF", "/api/echo/%ED%A0%80", "/api/echo/a%00", "/api/echo/%zz",
-            "/api/echo/a\\b", "/api//echo", "/api/echo/../x", "/api/./echo", "no-slash", "",
+            "/api/echo/a%2Fb",
+            "/api/echo/a%2fb",
+            "/api/echo/a%5Cb",
+            "/api/echo/%2e%2e",
+            "/api/echo/%2E",
+            "/api/echo/a%252Fb",
+            "/api/echo/%FF",
+            "/api/echo/%C0%AF",
+            "/api/echo/%E0%80%AF",
+            "/api/echo/%ED%A0%80",
+            "/api/echo/a%00",
+            "/api/echo/%zz",
+            "/api/echo/a\\b",
+            "/api//echo",
+            "/api/echo/../x",
+            "/api/./echo",
+            "no-slash",
+            "",
         ] {
             assert_eq!(p.route("", path, ""), Route::Check, "{path}");
             assert_eq!(r.route("", path, ""), Route::Check, "{path}");
@@ -424,7 +568,17 @@ mod tests {
 
     #[test]
     fn matcher_syntax() {
-        let p = policy_with(&["/", "/docs", "/blog/:path*", "/u/:id", "/x/:rest+", "/o/:v?"], &[]);
+        let p = policy_with(
+            &[
+                "/",
+                "/docs",
+                "/blog/:path*",
+                "/u/:id",
+                "/x/:rest+",
+                "/o/:v?",
+            ],
+            &[],
+        );
         assert_eq!(p.route("", "/", ""), Route::Skip);
         assert_eq!(p.route("", "/dashboard", ""), Route::Check); // '/' is the root only
         assert_eq!(p.route("", "/docs", ""), Route::Skip);
@@ -489,10 +643,18 @@ mod tests {
         );
         let mut q = policy();
         q.sign_in = "//evil.com".into();
-        assert!(q.sign_in_location("https://app.example.com", "", "/x", "").starts_with("https://app.example.com/evil.com?"));
+        assert!(q
+            .sign_in_location("https://app.example.com", "", "/x", "")
+            .starts_with("https://app.example.com/evil.com?"));
         q.sign_in = "/login?a=1".into();
-        assert_eq!(q.sign_in_location("http://h", "", "/x", ""), "http://h/login?a=1&callbackUrl=%2Fx");
-        assert_eq!(p.config_error_location("http://h", "/b"), "http://h/b/api/auth/error?error=Configuration");
+        assert_eq!(
+            q.sign_in_location("http://h", "", "/x", ""),
+            "http://h/login?a=1&callbackUrl=%2Fx"
+        );
+        assert_eq!(
+            p.config_error_location("http://h", "/b"),
+            "http://h/b/api/auth/error?error=Configuration"
+        );
         assert_eq!(form_urlencode("a b*~é"), "a+b*%7E%C3%A9");
     }
 
@@ -508,16 +670,29 @@ mod tests {
             ("/", "%2F"),
         ] {
             let loc = p.sign_in_location("http://h", "", path, "");
-            assert_eq!(loc, format!("http://h/api/auth/signin?callbackUrl={want}"), "{path}");
+            assert_eq!(
+                loc,
+                format!("http://h/api/auth/signin?callbackUrl={want}"),
+                "{path}"
+            );
         }
         assert_eq!(callback_path("///a//b"), "/a//b");
     }
 
     #[test]
     fn nextauth_url() {
-        assert_eq!(parse_nextauth_url("http://localhost:3000"), Some(("http://localhost:3000".into(), "/api/auth".into())));
-        assert_eq!(parse_nextauth_url("https://x.com/base/api/auth/"), Some(("https://x.com".into(), "/base/api/auth".into())));
-        assert_eq!(parse_nextauth_url("x.com"), Some(("https://x.com".into(), "/api/auth".into())));
+        assert_eq!(
+            parse_nextauth_url("http://localhost:3000"),
+            Some(("http://localhost:3000".into(), "/api/auth".into()))
+        );
+        assert_eq!(
+            parse_nextauth_url("https://x.com/base/api/auth/"),
+            Some(("https://x.com".into(), "/base/api/auth".into()))
+        );
+        assert_eq!(
+            parse_nextauth_url("x.com"),
+            Some(("https://x.com".into(), "/api/auth".into()))
+        );
         assert_eq!(parse_nextauth_url(""), None);
     }
 }

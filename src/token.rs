@@ -4,8 +4,8 @@
 //! first use (v5); reading a request derives nothing.
 
 use crate::claims;
-use crate::error::SessionError;
 use crate::cookies::{self, Lookup};
+use crate::error::SessionError;
 use crate::jwe::{self, Enc};
 use crate::jws::JwsVerifier;
 use crate::keys::{self, Secret};
@@ -147,7 +147,13 @@ impl TokenCache {
                 }
             }
         }
-        let entry = CacheEntry { token: token.into(), rules: rules.clone(), json: json.to_owned(), exp, inserted: now };
+        let entry = CacheEntry {
+            token: token.into(),
+            rules: rules.clone(),
+            json: json.to_owned(),
+            exp,
+            inserted: now,
+        };
         if self.map.insert(key, entry).is_none() {
             self.order.push_back(key);
         }
@@ -180,12 +186,18 @@ pub struct ReaderSet {
 
 impl ReaderSet {
     pub fn fixed(reader: Reader) -> ReaderSet {
-        ReaderSet { first: reader, secure: None }
+        ReaderSet {
+            first: reader,
+            secure: None,
+        }
     }
 
     /// Chooses per call with [`cookies::secure_cookie_from_env`].
     pub fn from_env(plain: Reader, secure: Reader) -> ReaderSet {
-        ReaderSet { first: plain, secure: Some(secure) }
+        ReaderSet {
+            first: plain,
+            secure: Some(secure),
+        }
     }
 
     /// The reader for this call.
@@ -244,8 +256,14 @@ impl Reader {
         } else {
             let v4_name = opts.cookie_name.unwrap_or_else(|| v4_default.to_owned());
             if opts.v5_fallback {
-                let v5 = Rules::V5 { salt: v5_default.to_owned() };
-                (vec![(v4_name, Rules::V4), (v5_default.to_owned(), v5)], Rules::V4, Some(v5_default.to_owned()))
+                let v5 = Rules::V5 {
+                    salt: v5_default.to_owned(),
+                };
+                (
+                    vec![(v4_name, Rules::V4), (v5_default.to_owned(), v5)],
+                    Rules::V4,
+                    Some(v5_default.to_owned()),
+                )
             } else {
                 (vec![(v4_name, Rules::V4)], Rules::V4, None)
             }
@@ -267,7 +285,13 @@ impl Reader {
             .chain(bearer_v5_salt.clone())
             .collect();
         salts.dedup();
-        let v5 = salts.into_iter().map(|salt| V5Keys { salt, keys: OnceLock::new() }).collect();
+        let v5 = salts
+            .into_iter()
+            .map(|salt| V5Keys {
+                salt,
+                keys: OnceLock::new(),
+            })
+            .collect();
         Reader {
             families,
             bearer,
@@ -287,7 +311,13 @@ impl Reader {
 
     /// next-auth's getToken: find the token (cookie first, then Bearer), then
     /// return it raw or decode it.
-    pub fn read(&self, cookies: Cookies<'_>, authorization: Option<&str>, raw: bool, now: i64) -> Outcome {
+    pub fn read(
+        &self,
+        cookies: Cookies<'_>,
+        authorization: Option<&str>,
+        raw: bool,
+        now: i64,
+    ) -> Outcome {
         match self.from_cookies(cookies) {
             Step::Found(token, rules) => self.finish(&token, &rules, raw, now),
             Step::Deny(e) => Outcome::Denied(e),
@@ -371,9 +401,20 @@ impl Reader {
 
     /// Decodes and validates `token` under `rules`; JSON text and `exp` on
     /// success, or why not.
-    pub fn decode(&self, token: &str, rules: &Rules, now: i64) -> Result<(String, f64), SessionError> {
+    pub fn decode(
+        &self,
+        token: &str,
+        rules: &Rules,
+        now: i64,
+    ) -> Result<(String, f64), SessionError> {
         let plaintext = match rules {
-            Rules::Jws => return self.jws.as_ref().ok_or(SessionError::NoSecret)?.verify(token, now),
+            Rules::Jws => {
+                return self
+                    .jws
+                    .as_ref()
+                    .ok_or(SessionError::NoSecret)?
+                    .verify(token, now)
+            }
             Rules::V4 => {
                 let jwe = jwe::parse(token, &[Enc::A256Gcm])?;
                 let mut last = SessionError::NoSecret;
@@ -401,7 +442,11 @@ impl Reader {
                             Enc::A256CbcHs512 => k.cbc_kid == *kid,
                             Enc::A256Gcm => k.gcm_kid == *kid,
                         })
-                        .ok_or(if keys.is_empty() { SessionError::NoSecret } else { SessionError::DecryptFailed })?,
+                        .ok_or(if keys.is_empty() {
+                            SessionError::NoSecret
+                        } else {
+                            SessionError::DecryptFailed
+                        })?,
                 };
                 match jwe.enc {
                     Enc::A256CbcHs512 => jwe.decrypt_cbc_hs512(&key.cbc)?,
@@ -410,7 +455,10 @@ impl Reader {
             }
         };
         let text = String::from_utf8(plaintext).map_err(|_| SessionError::Malformed)?;
-        let exp = claims::validate(&crate::json::scan_claims(&text).ok_or(SessionError::Malformed)?, now)?;
+        let exp = claims::validate(
+            &crate::json::scan_claims(&text).ok_or(SessionError::Malformed)?,
+            now,
+        )?;
         Ok((text, exp))
     }
 
@@ -443,7 +491,6 @@ impl Reader {
         });
         Some(keys.as_slice())
     }
-
 }
 
 /// next-auth v4's Bearer rule: `value.split(" ")`, element 0 exactly
@@ -485,8 +532,12 @@ impl V4Key {
     /// next-auth v4 `decode`: the validated claims JSON text, or why not.
     pub fn decode(&self, token: &str, now: i64) -> Result<String, SessionError> {
         let jwe = jwe::parse(token, &[Enc::A256Gcm])?;
-        let text = String::from_utf8(jwe.decrypt_gcm(&self.0)?).map_err(|_| SessionError::Malformed)?;
-        claims::validate(&crate::json::scan_claims(&text).ok_or(SessionError::Malformed)?, now)?;
+        let text =
+            String::from_utf8(jwe.decrypt_gcm(&self.0)?).map_err(|_| SessionError::Malformed)?;
+        claims::validate(
+            &crate::json::scan_claims(&text).ok_or(SessionError::Malformed)?,
+            now,
+        )?;
         Ok(text)
     }
 }
@@ -498,7 +549,9 @@ pub fn encode_v4(secret: &[u8], salt: &str, claims_json: &str) -> Option<String>
 
 /// next-auth v4 `decode` with a one-off key.
 pub fn decode_v4(secret: &[u8], salt: &str, token: &str, now: i64) -> Result<String, SessionError> {
-    V4Key::derive(secret, salt).ok_or(SessionError::NoSecret)?.decode(token, now)
+    V4Key::derive(secret, salt)
+        .ok_or(SessionError::NoSecret)?
+        .decode(token, now)
 }
 
 #[cfg(test)]
@@ -541,11 +594,20 @@ mod tests {
         let json = format!(r#"{{"sub":"1","exp":{}}}"#, now() + 60);
         let t = v4_token(&json);
         let h = format!("{V4_COOKIE}={t}");
-        assert_eq!(claims_of(r.read(Cookies::Header(&h), None, false, now())), Some(json.clone()));
-        assert_eq!(r.read(Cookies::Header(&h), None, true, now()), Outcome::Raw(t.clone()));
+        assert_eq!(
+            claims_of(r.read(Cookies::Header(&h), None, false, now())),
+            Some(json.clone())
+        );
+        assert_eq!(
+            r.read(Cookies::Header(&h), None, true, now()),
+            Outcome::Raw(t.clone())
+        );
         // the secure name is not read by a non-secure reader
         let h = format!("{V4_SECURE_COOKIE}={t}");
-        assert!(matches!(r.read(Cookies::Header(&h), None, false, now()), Outcome::Denied(_)));
+        assert!(matches!(
+            r.read(Cookies::Header(&h), None, false, now()),
+            Outcome::Denied(_)
+        ));
         let secure = reader(|o| o.secure_cookie = true);
         assert!(claims_of(secure.read(Cookies::Header(&h), None, false, now())).is_some());
     }
@@ -572,37 +634,73 @@ mod tests {
         assert!(claims_of(r.read(Cookies::None, Some(&auth), false, now())).is_some());
         // garbage cookie wins and denies
         let h = format!("{V4_COOKIE}=garbage");
-        assert!(matches!(r.read(Cookies::Header(&h), Some(&auth), false, now()), Outcome::Denied(_)));
+        assert!(matches!(
+            r.read(Cookies::Header(&h), Some(&auth), false, now()),
+            Outcome::Denied(_)
+        ));
         // conflicting duplicates deny, with no fallback
         let h = format!("{V4_COOKIE}=a; {V4_COOKIE}=b");
-        assert!(matches!(r.read(Cookies::Header(&h), Some(&auth), false, now()), Outcome::Denied(_)));
+        assert!(matches!(
+            r.read(Cookies::Header(&h), Some(&auth), false, now()),
+            Outcome::Denied(_)
+        ));
     }
 
     #[test]
     fn v5_cookie_and_rotation() {
         let r = reader(|o| {
-            o.secrets = vec![Zeroizing::new(b"new-secret".to_vec()), Zeroizing::new(b"old-secret".to_vec())]
+            o.secrets = vec![
+                Zeroizing::new(b"new-secret".to_vec()),
+                Zeroizing::new(b"old-secret".to_vec()),
+            ]
         });
         let old = keys::derive_v5::<64>(b"old-secret", V5_COOKIE).unwrap();
         let kid = keys::oct_thumbprint(old.as_ref());
         let json = format!(r#"{{"sub":"1","exp":{}}}"#, now() + 60);
         let t = jwe::encrypt_v5_cbc(&old, &kid, json.as_bytes()).unwrap();
         let h = format!("{V5_COOKIE}={t}");
-        assert_eq!(claims_of(r.read(Cookies::Header(&h), None, false, now())), Some(json.clone()));
+        assert_eq!(
+            claims_of(r.read(Cookies::Header(&h), None, false, now())),
+            Some(json.clone())
+        );
         // wrong kid → no key; old secret without kid → only the first secret is tried
         let t2 = jwe::encrypt_v5_cbc(&old, "nope", json.as_bytes()).unwrap();
-        assert!(matches!(r.read(Cookies::Header(&format!("{V5_COOKIE}={t2}")), None, false, now()), Outcome::Denied(_)));
+        assert!(matches!(
+            r.read(
+                Cookies::Header(&format!("{V5_COOKIE}={t2}")),
+                None,
+                false,
+                now()
+            ),
+            Outcome::Denied(_)
+        ));
         // minted for another cookie name (salt binding)
         let other = keys::derive_v5::<64>(b"new-secret", "other").unwrap();
-        let t3 = jwe::encrypt_v5_cbc(&other, &keys::oct_thumbprint(other.as_ref()), json.as_bytes()).unwrap();
-        assert!(matches!(r.read(Cookies::Header(&format!("{V5_COOKIE}={t3}")), None, false, now()), Outcome::Denied(_)));
+        let t3 = jwe::encrypt_v5_cbc(
+            &other,
+            &keys::oct_thumbprint(other.as_ref()),
+            json.as_bytes(),
+        )
+        .unwrap();
+        assert!(matches!(
+            r.read(
+                Cookies::Header(&format!("{V5_COOKIE}={t3}")),
+                None,
+                false,
+                now()
+            ),
+            Outcome::Denied(_)
+        ));
         // v4 cookie takes precedence when present
         let v4 = encode_v4(b"new-secret", "", &json).unwrap();
         let h = format!("{V5_COOKIE}={t}; {V4_COOKIE}={v4}");
         assert!(claims_of(r.read(Cookies::Header(&h), None, false, now())).is_some());
         // a v5 token in the v4 cookie is rejected (no cross-version decode)
         let h = format!("{V4_COOKIE}={t}");
-        assert!(matches!(r.read(Cookies::Header(&h), None, false, now()), Outcome::Denied(_)));
+        assert!(matches!(
+            r.read(Cookies::Header(&h), None, false, now()),
+            Outcome::Denied(_)
+        ));
     }
 
     #[test]
@@ -611,11 +709,21 @@ mod tests {
         // Encrypted with the session key (pre-4.24.5 issuer): shape check rejects it.
         let json = format!(r#"{{"value":"x","iat":1,"exp":{},"jti":"j"}}"#, now() + 900);
         let h = format!("{V4_COOKIE}={}", v4_token(&json));
-        assert!(matches!(r.read(Cookies::Header(&h), None, false, now()), Outcome::Denied(_)));
+        assert!(matches!(
+            r.read(Cookies::Header(&h), None, false, now()),
+            Outcome::Denied(_)
+        ));
         // Encrypted with the salted state key: wrong key.
-        let t = encode_v4(SECRET.as_bytes(), "next-auth.state", &format!(r#"{{"sub":"1","exp":{}}}"#, now() + 60));
+        let t = encode_v4(
+            SECRET.as_bytes(),
+            "next-auth.state",
+            &format!(r#"{{"sub":"1","exp":{}}}"#, now() + 60),
+        );
         let h = format!("{V4_COOKIE}={}", t.unwrap());
-        assert!(matches!(r.read(Cookies::Header(&h), None, false, now()), Outcome::Denied(_)));
+        assert!(matches!(
+            r.read(Cookies::Header(&h), None, false, now()),
+            Outcome::Denied(_)
+        ));
     }
 
     #[test]
@@ -628,7 +736,10 @@ mod tests {
         assert!(claims_of(r.read(Cookies::Header(&h), None, false, t0)).is_some()); // now cached
         assert_eq!(r.cache.lock().unwrap().map.len(), 1);
         assert!(claims_of(r.read(Cookies::Header(&h), None, false, t0 + 50)).is_some());
-        assert!(matches!(r.read(Cookies::Header(&h), None, false, t0 + 115), Outcome::Denied(_)));
+        assert!(matches!(
+            r.read(Cookies::Header(&h), None, false, t0 + 115),
+            Outcome::Denied(_)
+        ));
         // bounded
         for i in 0..(CACHE_CAPACITY + 10) {
             let t = v4_token(&format!(r#"{{"i":{i},"exp":{}}}"#, t0 + 100));
@@ -645,13 +756,16 @@ mod tests {
         let r = reader(|o| o.secrets.clear());
         let t = v4_token(&format!(r#"{{"exp":{}}}"#, now() + 60));
         let h = format!("{V4_COOKIE}={t}");
-        assert!(matches!(r.read(Cookies::Header(&h), None, false, now()), Outcome::Denied(_)));
-        assert_eq!(r.read(Cookies::Header(&h), None, true, now()), Outcome::Raw(t));
+        assert!(matches!(
+            r.read(Cookies::Header(&h), None, false, now()),
+            Outcome::Denied(_)
+        ));
+        assert_eq!(
+            r.read(Cookies::Header(&h), None, true, now()),
+            Outcome::Raw(t)
+        );
     }
 }
-
-
-
 
 /// Random and mutated input through every parser: no panic, no acceptance of
 /// anything but the untouched token (security.md RS-1, INV-2). A cheap,
@@ -705,7 +819,8 @@ mod no_panic {
         let json = format!(r#"{{"sub":"1","exp":{}}}"#, now + 600);
         let t4 = encode_v4(secret, "", &json).unwrap();
         let k5 = keys::derive_v5::<64>(secret, V5_COOKIE).unwrap();
-        let t5 = jwe::encrypt_v5_cbc(&k5, &keys::oct_thumbprint(k5.as_ref()), json.as_bytes()).unwrap();
+        let t5 =
+            jwe::encrypt_v5_cbc(&k5, &keys::oct_thumbprint(k5.as_ref()), json.as_bytes()).unwrap();
         let mut r = Rng(0x1234_5678_9abc_def1);
         for i in 0..40_000 {
             let base = if i % 2 == 0 { &t4 } else { &t5 };
@@ -713,10 +828,18 @@ mod no_panic {
             let header = match i % 4 {
                 0 => format!("{V4_COOKIE}={tok}"),
                 1 => format!("{V5_COOKIE}={tok}; {V4_COOKIE}.0={tok}"),
-                2 => format!("a=b; {}", mutate(&mut r, &format!("{V4_COOKIE}.1=x; {V4_COOKIE}.0={tok}"))),
+                2 => format!(
+                    "a=b; {}",
+                    mutate(&mut r, &format!("{V4_COOKIE}.1=x; {V4_COOKIE}.0={tok}"))
+                ),
                 _ => mutate(&mut r, &format!("{V4_COOKIE}={tok}; x=1")),
             };
-            let out = v4.read(Cookies::Header(&header), Some(&format!("Bearer {tok}")), false, now);
+            let out = v4.read(
+                Cookies::Header(&header),
+                Some(&format!("Bearer {tok}")),
+                false,
+                now,
+            );
             if let Outcome::Claims { json: got, .. } = out {
                 assert_eq!(got, json, "accepted a mutated token: {header}");
             }

@@ -29,7 +29,11 @@ fn num(b: &[u8]) -> Option<Num> {
             }
             let v = f64::from_le_bytes(x);
             // A parse only ever yields finite numbers.
-            Some(if v.is_finite() { Num::Finite(v) } else { Num::Finite(i64::from_le_bytes(x) as f64) })
+            Some(if v.is_finite() {
+                Num::Finite(v)
+            } else {
+                Num::Finite(i64::from_le_bytes(x) as f64)
+            })
         }
     }
 }
@@ -42,12 +46,16 @@ fuzz_target!(|data: &[u8]| {
     // now within ±2^40 s of the fixed clock
     let now = common::NOW + (i64::from_le_bytes(head.try_into().unwrap()) >> 24);
     if rest[0] & 1 == 0 {
-        let Ok(text) = std::str::from_utf8(&rest[1..]) else { return };
+        let Ok(text) = std::str::from_utf8(&rest[1..]) else {
+            return;
+        };
         let got = json::scan_claims(text).map(|f| claims::validate(&f, now));
         let want = common::strict_object(text).map(|o| common::reference_claims(&o, now));
         match (got, want) {
             (None, None) => {}
-            (Some(g), Some(w)) => assert_eq!(g.ok(), w, "claims verdict differs on {text:?} at {now}"),
+            (Some(g), Some(w)) => {
+                assert_eq!(g.ok(), w, "claims verdict differs on {text:?} at {now}")
+            }
             (g, w) => panic!("scan and tree disagree on {text:?}: {g:?} vs {w:?}"),
         }
     } else {

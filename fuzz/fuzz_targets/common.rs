@@ -38,7 +38,11 @@ pub fn v4_key() -> [u8; 32] {
 
 /// Auth.js v5 key for `salt` (64 bytes for A256CBC-HS512, 32 for A256GCM).
 pub fn v5_key<const N: usize>(salt: &str) -> [u8; N] {
-    hkdf_sha256(SECRET, salt, &format!("Auth.js Generated Encryption Key ({salt})"))
+    hkdf_sha256(
+        SECRET,
+        salt,
+        &format!("Auth.js Generated Encryption Key ({salt})"),
+    )
 }
 
 /// A JSON object read with every member kept (no last-wins merge): `None`
@@ -100,6 +104,8 @@ pub fn reference_claims(obj: &serde_json::Map<String, serde_json::Value>, now: i
         return None;
     }
     let check_shape = obj.contains_key("value")
-        && obj.keys().all(|k| matches!(k.as_str(), "value" | "provider" | "iat" | "exp" | "jti"));
+        && obj
+            .keys()
+            .all(|k| matches!(k.as_str(), "value" | "provider" | "iat" | "exp" | "jti"));
     (!check_shape).then_some(exp)
 }

@@ -24,7 +24,10 @@ use std::sync::OnceLock;
 
 const BASES: [[&str; 2]; 3] = [
     ["next-auth.session-token", "authjs.session-token"],
-    ["__Secure-next-auth.session-token", "__Secure-authjs.session-token"],
+    [
+        "__Secure-next-auth.session-token",
+        "__Secure-authjs.session-token",
+    ],
     ["a", "b"],
 ];
 
@@ -113,7 +116,9 @@ fn model(header: &str, bases: &[&str; 2]) -> [Model; 2] {
         [(None, vec![None; 8], false), (None, vec![None; 8], false)];
     for (name, value) in &pairs {
         for (fam, base) in bases.iter().enumerate() {
-            let Some(rest) = name.strip_prefix(base) else { continue };
+            let Some(rest) = name.strip_prefix(base) else {
+                continue;
+            };
             let slot = if rest.is_empty() {
                 &mut slots[fam].0
             } else if let Some(idx) = rest.strip_prefix('.') {
@@ -175,8 +180,12 @@ fn bearer_model(h: &str) -> Option<String> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
-    let Ok(header) = std::str::from_utf8(rest) else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(header) = std::str::from_utf8(rest) else {
+        return;
+    };
     let which = usize::from(mode) % BASES.len();
     let bases = &BASES[which];
 
@@ -188,7 +197,10 @@ fuzz_target!(|data: &[u8]| {
             (Lookup::Found(a), Model::Found(b)) => a == b,
             _ => false,
         };
-        assert!(same, "lookup_header {g:?} but the model says {w:?} for {header:?}");
+        assert!(
+            same,
+            "lookup_header {g:?} but the model says {w:?} for {header:?}"
+        );
         if let Lookup::Found(t) = g {
             assert!(t.len() <= cookies::MAX_TOKEN_LEN);
             let _ = next_auth_native::store::valid_token(t);
@@ -206,8 +218,16 @@ fuzz_target!(|data: &[u8]| {
             Step::Deny => Some(None),
             Step::NoCookie => None,
         };
-        assert_eq!(norm(a), norm(b), "header and pairs paths disagree on {header:?}");
+        assert_eq!(
+            norm(a),
+            norm(b),
+            "header and pairs paths disagree on {header:?}"
+        );
     }
 
-    assert_eq!(token::bearer_token(header), bearer_model(header), "bearer rule on {header:?}");
+    assert_eq!(
+        token::bearer_token(header),
+        bearer_model(header),
+        "bearer rule on {header:?}"
+    );
 });

@@ -36,11 +36,17 @@ struct Header {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let flat = scan_flat(text);
     let serde = scan_serde(text);
     if let Some(f) = &flat {
-        assert_eq!(Some(f), serde.as_ref(), "fast path and serde disagree on {text:?}");
+        assert_eq!(
+            Some(f),
+            serde.as_ref(),
+            "fast path and serde disagree on {text:?}"
+        );
     }
     let all = json::scan_claims(text);
     assert_eq!(all, flat.clone().or(serde.clone()));
@@ -51,7 +57,9 @@ fuzz_target!(|data: &[u8]| {
                 nbf: fact(&obj, "nbf"),
                 iat: fact(&obj, "iat"),
                 check_cookie_shape: obj.contains_key("value")
-                    && obj.keys().all(|k| matches!(k.as_str(), "value" | "provider" | "iat" | "exp" | "jti")),
+                    && obj.keys().all(|k| {
+                        matches!(k.as_str(), "value" | "provider" | "iat" | "exp" | "jti")
+                    }),
             };
             assert_eq!(facts, &want, "facts differ from the tree for {text:?}");
         }
@@ -62,6 +70,9 @@ fuzz_target!(|data: &[u8]| {
     // Headers: the same strictness, into a struct.
     if let Some(h) = json::parse_header::<Header>(text) {
         let obj = common::strict_object(text).expect("header accepted but not a strict object");
-        assert_eq!(obj.get("alg").and_then(|v| v.as_str()), Some(h.alg.as_str()));
+        assert_eq!(
+            obj.get("alg").and_then(|v| v.as_str()),
+            Some(h.alg.as_str())
+        );
     }
 });

@@ -57,12 +57,17 @@ fn reference_decrypt(f: &Fixture, token: &str, v5: bool) -> Option<Vec<u8>> {
         return None;
     }
     let parts: Vec<&str> = token.split('.').collect();
-    let [h, ek, iv, ct, tag] = parts[..] else { return None };
+    let [h, ek, iv, ct, tag] = parts[..] else {
+        return None;
+    };
     if !ek.is_empty() || h.is_empty() || h.len() > 512 {
         return None;
     }
     let header = strict_object(std::str::from_utf8(&b64(h)?).ok()?)?;
-    if header.keys().any(|k| !matches!(k.as_str(), "alg" | "enc" | "kid")) {
+    if header
+        .keys()
+        .any(|k| !matches!(k.as_str(), "alg" | "enc" | "kid"))
+    {
         return None;
     }
     if header.get("alg")?.as_str()? != "dir" {
@@ -82,7 +87,13 @@ fn reference_decrypt(f: &Fixture, token: &str, v5: bool) -> Option<Vec<u8>> {
         let mut msg = ct.clone();
         msg.extend_from_slice(&tag);
         aes_gcm::Aes256Gcm::new(key.into())
-            .decrypt(iv.as_slice().into(), Payload { msg: &msg, aad: h.as_bytes() })
+            .decrypt(
+                iv.as_slice().into(),
+                Payload {
+                    msg: &msg,
+                    aad: h.as_bytes(),
+                },
+            )
             .ok()
     };
     match (v5, enc) {
@@ -102,7 +113,8 @@ fn reference_decrypt(f: &Fixture, token: &str, v5: bool) -> Option<Vec<u8>> {
             if iv.len() != 16 || tag.len() != 32 || ct.is_empty() || ct.len() % 16 != 0 {
                 return None;
             }
-            let mut mac = <hmac::Hmac<sha2::Sha512> as Mac>::new_from_slice(&f.v5_cbc[..32]).unwrap();
+            let mut mac =
+                <hmac::Hmac<sha2::Sha512> as Mac>::new_from_slice(&f.v5_cbc[..32]).unwrap();
             mac.update(h.as_bytes());
             mac.update(&iv);
             mac.update(&ct);
@@ -124,33 +136,59 @@ fn reference_payload(plain: &[u8]) -> Option<f64> {
 
 fn check_accepted(f: &Fixture, token: &str, v5: bool, got: Option<(String, f64)>) {
     let Some((json, exp)) = got else { return };
-    let plain = reference_decrypt(f, token, v5)
-        .unwrap_or_else(|| panic!("accepted a token the reference does not decrypt (v5={v5}): {token:?}"));
-    assert_eq!(plain, json.as_bytes(), "returned claims differ from the plaintext");
-    let ref_exp = reference_payload(&plain).unwrap_or_else(|| panic!("accepted claims the rules reject: {json:?}"));
+    let plain = reference_decrypt(f, token, v5).unwrap_or_else(|| {
+        panic!("accepted a token the reference does not decrypt (v5={v5}): {token:?}")
+    });
+    assert_eq!(
+        plain,
+        json.as_bytes(),
+        "returned claims differ from the plaintext"
+    );
+    let ref_exp = reference_payload(&plain)
+        .unwrap_or_else(|| panic!("accepted claims the rules reject: {json:?}"));
     assert_eq!(ref_exp, exp, "exp differs");
 }
 
 fuzz_target!(|data: &[u8]| {
     let f = fixture();
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     if mode & 0x80 == 0 {
         // A token, decoded under every rule set.
-        let Ok(token) = std::str::from_utf8(rest) else { return };
+        let Ok(token) = std::str::from_utf8(rest) else {
+            return;
+        };
         let _ = jwe::peek_enc(token);
         let v4 = f.reader.decode(token, &Rules::V4, NOW);
         check_accepted(f, token, false, v4.clone());
         let v4_key = f.v4.decode(token, NOW);
-        assert_eq!(v4.as_ref().map(|(j, _)| j.clone()), v4_key, "Reader::decode and V4Key::decode disagree");
-        let v5 = f.reader.decode(token, &Rules::V5 { salt: V5_SALT.to_owned() }, NOW);
+        assert_eq!(
+            v4.as_ref().map(|(j, _)| j.clone()),
+            v4_key,
+            "Reader::decode and V4Key::decode disagree"
+        );
+        let v5 = f.reader.decode(
+            token,
+            &Rules::V5 {
+                salt: V5_SALT.to_owned(),
+            },
+            NOW,
+        );
         check_accepted(f, token, true, v5.clone());
         // Without a correct reference, decrypting should never succeed the other way round.
         if v4.is_none() && v5.is_none() {
             if let Some(plain) = reference_decrypt(f, token, false) {
-                assert!(reference_payload(&plain).is_none(), "rejected a valid v4 token: {token:?}");
+                assert!(
+                    reference_payload(&plain).is_none(),
+                    "rejected a valid v4 token: {token:?}"
+                );
             }
             if let Some(plain) = reference_decrypt(f, token, true) {
-                assert!(reference_payload(&plain).is_none(), "rejected a valid v5 token: {token:?}");
+                assert!(
+                    reference_payload(&plain).is_none(),
+                    "rejected a valid v5 token: {token:?}"
+                );
             }
         }
     } else {
@@ -160,11 +198,21 @@ fuzz_target!(|data: &[u8]| {
         if let (Some(t4), Ok(text)) = (t4, std::str::from_utf8(rest)) {
             let got = f.reader.decode(&t4, &Rules::V4, NOW);
             let expect = if t4.len() > 16 * 1024 { None } else { expect };
-            assert_eq!(got.as_ref().map(|(_, e)| *e), expect, "v4 round trip of {text:?}");
+            assert_eq!(
+                got.as_ref().map(|(_, e)| *e),
+                expect,
+                "v4 round trip of {text:?}"
+            );
             check_accepted(f, &t4, false, got);
         }
         if let Some(t5) = jwe::encrypt_v5_cbc(&f.v5_cbc, &keys::oct_thumbprint(&f.v5_cbc), rest) {
-            let got = f.reader.decode(&t5, &Rules::V5 { salt: V5_SALT.to_owned() }, NOW);
+            let got = f.reader.decode(
+                &t5,
+                &Rules::V5 {
+                    salt: V5_SALT.to_owned(),
+                },
+                NOW,
+            );
             let expect = if t5.len() > 16 * 1024 { None } else { expect };
             assert_eq!(got.as_ref().map(|(_, e)| *e), expect, "v5 round trip");
             check_accepted(f, &t5, true, got);

@@ -74,7 +74,9 @@ fn readers() -> &'static Vec<Reader> {
                 };
                 let jws = JwsVerifier::new(&names, key, None, None).expect("verifier");
                 Reader::new(ReaderOptions {
-                    secrets: vec![Secret::new(b"unused-jwe-secret-for-the-jws-reader".to_vec())],
+                    secrets: vec![Secret::new(
+                        b"unused-jwe-secret-for-the-jws-reader".to_vec(),
+                    )],
                     secure_cookie: false,
                     cookie_name: None,
                     salt: None,
@@ -95,7 +97,9 @@ fn reference_signature(alg: &str, input: &[u8], signature: &[u8]) -> bool {
         Ok(m.finalize().into_bytes().to_vec())
     }
     let ring = |a: &'static dyn sig::VerificationAlgorithm, key: &[u8]| {
-        sig::UnparsedPublicKey::new(a, key).verify(input, signature).is_ok()
+        sig::UnparsedPublicKey::new(a, key)
+            .verify(input, signature)
+            .is_ok()
     };
     match alg {
         "HS256" => hmac(mac::<hmac::Hmac<sha2::Sha256>>(input)),
@@ -108,8 +112,14 @@ fn reference_signature(alg: &str, input: &[u8], signature: &[u8]) -> bool {
         "PS384" => ring(&sig::RSA_PSS_2048_8192_SHA384, RSA_PKCS1),
         "PS512" => ring(&sig::RSA_PSS_2048_8192_SHA512, RSA_PKCS1),
         // SPKI DER ends with the uncompressed point / the raw Ed25519 key.
-        "ES256" => ring(&sig::ECDSA_P256_SHA256_FIXED, &P256_SPKI[P256_SPKI.len() - 65..]),
-        "ES384" => ring(&sig::ECDSA_P384_SHA384_FIXED, &P384_SPKI[P384_SPKI.len() - 97..]),
+        "ES256" => ring(
+            &sig::ECDSA_P256_SHA256_FIXED,
+            &P256_SPKI[P256_SPKI.len() - 65..],
+        ),
+        "ES384" => ring(
+            &sig::ECDSA_P384_SHA384_FIXED,
+            &P384_SPKI[P384_SPKI.len() - 97..],
+        ),
         "EdDSA" => ring(&sig::ED25519, &ED_SPKI[ED_SPKI.len() - 32..]),
         _ => false,
     }
@@ -123,11 +133,17 @@ fn reference(f: Fam, token: &str) -> Option<f64> {
     let parts: Vec<&str> = token.split('.').collect();
     let [h, p, s] = parts[..] else { return None };
     let header = strict_object(std::str::from_utf8(&b64(h)?).ok()?)?;
-    if header.keys().any(|k| !matches!(k.as_str(), "alg" | "typ" | "kid")) {
+    if header
+        .keys()
+        .any(|k| !matches!(k.as_str(), "alg" | "typ" | "kid"))
+    {
         return None;
     }
     for k in ["typ", "kid"] {
-        if !matches!(header.get(k), None | Some(serde_json::Value::Null | serde_json::Value::String(_))) {
+        if !matches!(
+            header.get(k),
+            None | Some(serde_json::Value::Null | serde_json::Value::String(_))
+        ) {
             return None;
         }
     }
@@ -142,7 +158,9 @@ fn reference(f: Fam, token: &str) -> Option<f64> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let f = FAMS[usize::from(mode & 0x7f) % FAMS.len()];
     let reader = &readers()[usize::from(mode & 0x7f) % FAMS.len()];
     let token = if mode & 0x80 != 0 && matches!(f, Fam::Hs) {
@@ -159,9 +177,14 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     if let Some((json, exp)) = reader.decode(&token, &Rules::Jws, NOW) {
-        let ref_exp = reference(f, &token).unwrap_or_else(|| panic!("{f:?} accepted an invalid JWS: {token:?}"));
+        let ref_exp = reference(f, &token)
+            .unwrap_or_else(|| panic!("{f:?} accepted an invalid JWS: {token:?}"));
         assert_eq!(ref_exp, exp, "exp differs");
         let p = token.split('.').nth(1).unwrap();
-        assert_eq!(b64(p).unwrap(), json.as_bytes(), "returned payload differs from the signed one");
+        assert_eq!(
+            b64(p).unwrap(),
+            json.as_bytes(),
+            "returned payload differs from the signed one"
+        );
     }
 });

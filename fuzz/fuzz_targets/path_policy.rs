@@ -23,13 +23,22 @@ use next_auth_native::middleware::{self, Policy, Route};
 /// Independent whole-segment match of `rule` against `path`.
 fn seg(rule: &str, path: &str) -> bool {
     let r = rule.strip_suffix("/*").unwrap_or(rule);
-    let r = if r == "/" { "" } else { r.strip_suffix('/').unwrap_or(r) };
-    r.is_empty() || path == r || path.strip_prefix(r).is_some_and(|rest| rest.starts_with('/'))
+    let r = if r == "/" {
+        ""
+    } else {
+        r.strip_suffix('/').unwrap_or(r)
+    };
+    r.is_empty()
+        || path == r
+        || path
+            .strip_prefix(r)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn suspicious(p: &str) -> bool {
     let l = p.to_ascii_lowercase();
-    ["%2f", "%5c", "%00", "%25"].iter().any(|s| l.contains(s)) || p.bytes().any(|b| b == b'\\' || b < 0x20 || b == 0x7f)
+    ["%2f", "%5c", "%00", "%25"].iter().any(|s| l.contains(s))
+        || p.bytes().any(|b| b == b'\\' || b < 0x20 || b == 0x7f)
 }
 
 fn internal(search: &str) -> bool {
@@ -48,7 +57,9 @@ fn form_decode(s: &str) -> Option<String> {
         match b[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                out.push(u8::from_str_radix(std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?, 16).ok()?);
+                out.push(
+                    u8::from_str_radix(std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?, 16).ok()?,
+                );
                 i += 2;
             }
             c => out.push(c),
@@ -65,12 +76,19 @@ fn check_location(loc: &str, origin: &str, base_path: &str, page: &str) {
         return;
     }
     let prefix = format!("{origin}/");
-    let rest = loc.strip_prefix(&prefix).unwrap_or_else(|| panic!("Location {loc:?} does not start with {prefix:?}"));
-    assert!(!rest.starts_with(['/', '\\']), "protocol-relative Location {loc:?}");
+    let rest = loc
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("Location {loc:?} does not start with {prefix:?}"));
+    assert!(
+        !rest.starts_with(['/', '\\']),
+        "protocol-relative Location {loc:?}"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let mut f = text.split('\n');
     let mut next = |default: &'static str| f.next().map_or(default, |s| s);
     let pathname = next("/");
@@ -85,15 +103,27 @@ fuzz_target!(|data: &[u8]| {
         sign_in: sign_in.to_owned(),
         error: error.to_owned(),
         auth_path: "/api/auth".to_owned(),
-        public_paths: if public.is_empty() { vec![] } else { vec![public.to_owned()] },
-        protected_paths: if protected.is_empty() { vec![] } else { vec![protected.to_owned()] },
+        public_paths: if public.is_empty() {
+            vec![]
+        } else {
+            vec![public.to_owned()]
+        },
+        protected_paths: if protected.is_empty() {
+            vec![]
+        } else {
+            vec![protected.to_owned()]
+        },
     };
 
     let route = policy.route(base_path, pathname, search);
     if pathname == sign_in || pathname == error {
         assert_eq!(route, Route::Skip);
     } else if suspicious(pathname) || internal(search) {
-        assert_eq!(route, Route::Check, "suspicious {pathname:?}?{search:?} skipped");
+        assert_eq!(
+            route,
+            Route::Check,
+            "suspicious {pathname:?}?{search:?} skipped"
+        );
     } else if route == Route::Skip {
         let full = format!("{base_path}{pathname}");
         let explained = seg("/api/auth", &full)
@@ -102,19 +132,37 @@ fuzz_target!(|data: &[u8]| {
             || pathname == "/favicon.ico"
             || (!public.is_empty() && seg(public, pathname))
             || (!protected.is_empty() && !seg(protected, pathname));
-        assert!(explained, "unexplained skip of {pathname:?} (base {base_path:?})");
+        assert!(
+            explained,
+            "unexplained skip of {pathname:?} (base {base_path:?})"
+        );
     }
     for rule in [public, protected, "/api/auth"] {
-        assert_eq!(middleware::segment_match(rule, pathname), seg(rule, pathname), "segment_match({rule:?}, {pathname:?})");
+        assert_eq!(
+            middleware::segment_match(rule, pathname),
+            seg(rule, pathname),
+            "segment_match({rule:?}, {pathname:?})"
+        );
     }
 
     let loc = policy.sign_in_location(origin, base_path, pathname, search);
     check_location(&loc, origin, base_path, sign_in);
     let callback = format!("{base_path}{pathname}{search}");
     let enc = middleware::form_urlencode(&callback);
-    assert!(enc.bytes().all(|b| b.is_ascii_alphanumeric() || b"*-._+%".contains(&b)), "unsafe byte in {enc:?}");
-    assert_eq!(form_decode(&enc).as_deref(), Some(callback.as_str()), "callbackUrl does not decode back");
-    assert!(loc.ends_with(&format!("callbackUrl={enc}")), "callbackUrl not last in {loc:?}");
+    assert!(
+        enc.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"*-._+%".contains(&b)),
+        "unsafe byte in {enc:?}"
+    );
+    assert_eq!(
+        form_decode(&enc).as_deref(),
+        Some(callback.as_str()),
+        "callbackUrl does not decode back"
+    );
+    assert!(
+        loc.ends_with(&format!("callbackUrl={enc}")),
+        "callbackUrl not last in {loc:?}"
+    );
 
     let err = policy.config_error_location(origin, base_path);
     check_location(&err, origin, base_path, error);
@@ -122,6 +170,9 @@ fuzz_target!(|data: &[u8]| {
 
     if let Some((o, p)) = middleware::parse_nextauth_url(text.lines().next().unwrap_or("")) {
         assert_eq!(o, o.to_ascii_lowercase());
-        assert!(o.contains("://") && p.starts_with('/'), "parse_nextauth_url gave {o:?} {p:?}");
+        assert!(
+            o.contains("://") && p.starts_with('/'),
+            "parse_nextauth_url gave {o:?} {p:?}"
+        );
     }
 });

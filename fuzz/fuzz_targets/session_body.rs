@@ -20,21 +20,33 @@ use next_auth_native::store::{time, Candidate};
 fuzz_target!(|data: &[u8]| {
     let now_ms = common::NOW * 1000;
     let got = check_body(data, now_ms);
-    let want = std::str::from_utf8(data).ok().and_then(common::strict_object).and_then(|obj| {
-        let user = obj.get("user")?.as_object()?;
-        if user.is_empty() {
-            return None;
-        }
-        let exp = time::parse_iso_ms(obj.get("expires")?.as_str()?)?;
-        (exp > now_ms).then_some((exp, obj))
-    });
+    let want = std::str::from_utf8(data)
+        .ok()
+        .and_then(common::strict_object)
+        .and_then(|obj| {
+            let user = obj.get("user")?.as_object()?;
+            if user.is_empty() {
+                return None;
+            }
+            let exp = time::parse_iso_ms(obj.get("expires")?.as_str()?)?;
+            (exp > now_ms).then_some((exp, obj))
+        });
     match (got, want) {
         (None, None) => {}
         (Some(Candidate::Body { expires_ms, json }), Some((exp, obj))) => {
             assert_eq!(expires_ms, exp);
-            let back: serde_json::Value = serde_json::from_str(&json).expect("returned JSON parses");
-            assert_eq!(back, serde_json::Value::Object(obj), "returned JSON is not the body's tree");
+            let back: serde_json::Value =
+                serde_json::from_str(&json).expect("returned JSON parses");
+            assert_eq!(
+                back,
+                serde_json::Value::Object(obj),
+                "returned JSON is not the body's tree"
+            );
         }
-        (g, w) => panic!("check_body {g:?} but the reference says {:?} for {:?}", w.map(|x| x.0), String::from_utf8_lossy(data)),
+        (g, w) => panic!(
+            "check_body {g:?} but the reference says {:?} for {:?}",
+            w.map(|x| x.0),
+            String::from_utf8_lossy(data)
+        ),
     }
 });

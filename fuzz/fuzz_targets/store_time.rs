@@ -32,14 +32,29 @@ fn days(y: i64, m: u32, d: u32) -> i64 {
         total += if leap(yy) { 366 } else { 365 };
         yy += 1;
     }
-    let ml = [31, if leap(y) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let ml = [
+        31,
+        if leap(y) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     total + ml[..(m - 1) as usize].iter().sum::<i64>() + i64::from(d) - 1
 }
 
 /// Reads the fields of an accepted string by position.
 fn reference(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    let n = |r: std::ops::Range<usize>| -> Option<i64> { std::str::from_utf8(b.get(r)?).ok()?.parse().ok() };
+    let n = |r: std::ops::Range<usize>| -> Option<i64> {
+        std::str::from_utf8(b.get(r)?).ok()?.parse().ok()
+    };
     let (y, mo, d) = (n(0..4)?, n(5..7)? as u32, n(8..10)? as u32);
     let mut ms = days(y, mo, d) * 86_400_000;
     if b.len() == 10 {
@@ -83,7 +98,11 @@ fuzz_target!(|data: &[u8]| {
         if let Some(ms) = time::parse_iso_ms(s) {
             assert_eq!(reference(s), Some(ms), "parse_iso_ms({s:?})");
             if let Some(iso) = time::format_iso_ms(ms) {
-                assert_eq!(time::parse_iso_ms(&iso), Some(ms), "round trip of {s:?} via {iso:?}");
+                assert_eq!(
+                    time::parse_iso_ms(&iso),
+                    Some(ms),
+                    "round trip of {s:?} via {iso:?}"
+                );
             }
         }
     }
@@ -94,8 +113,17 @@ fuzz_target!(|data: &[u8]| {
         let ms = ms >> 8;
         if let Some(iso) = time::format_iso_ms(ms) {
             assert_eq!(iso.len(), 24);
-            assert_eq!(time::parse_iso_ms(&iso), Some(ms), "format/parse {ms} -> {iso:?}");
-            let user = User { id: Some("u".into()), name: None, email: None, image: None };
+            assert_eq!(
+                time::parse_iso_ms(&iso),
+                Some(ms),
+                "format/parse {ms} -> {iso:?}"
+            );
+            let user = User {
+                id: Some("u".into()),
+                name: None,
+                email: None,
+                image: None,
+            };
             let json = store::render(&user, ms).expect("render");
             let v: serde_json::Value = serde_json::from_str(&json).unwrap();
             assert_eq!(time::parse_iso_ms(v["expires"].as_str().unwrap()), Some(ms));
@@ -103,6 +131,10 @@ fuzz_target!(|data: &[u8]| {
         let day = ms.div_euclid(86_400_000) >> 16;
         let (y, m, d) = time::civil_from_days(day);
         assert!((1..=12).contains(&m) && (1..=31).contains(&d));
-        assert_eq!(time::days_from_civil(y, m, d), day, "civil round trip of day {day}");
+        assert_eq!(
+            time::days_from_civil(y, m, d),
+            day,
+            "civil round trip of day {day}"
+        );
     }
 });

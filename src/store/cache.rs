@@ -26,7 +26,12 @@ struct Bounded<V> {
 
 impl<V> Bounded<V> {
     fn new(cap: usize) -> Self {
-        Bounded { map: HashMap::new(), order: VecDeque::new(), cap, gen: 0 }
+        Bounded {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+            cap,
+            gen: 0,
+        }
     }
 
     fn get(&self, k: &str) -> Option<&V> {
@@ -58,7 +63,8 @@ impl<V> Bounded<V> {
         self.map.insert(key, (self.gen, v));
         if self.order.len() > 2 * self.cap {
             let map = &self.map;
-            self.order.retain(|(k, g)| map.get(k).is_some_and(|(live, _)| live == g));
+            self.order
+                .retain(|(k, g)| map.get(k).is_some_and(|(live, _)| live == g));
         }
     }
 
@@ -104,7 +110,12 @@ pub struct SessionCache {
 impl SessionCache {
     /// `ttl` is capped at [`MAX_TTL`]; zero disables the cache.
     pub fn new(ttl: Duration) -> Self {
-        SessionCache { ttl: ttl.min(MAX_TTL), pos: Bounded::new(POSITIVE_CAPACITY), neg: Bounded::new(NEGATIVE_CAPACITY), epoch: 0 }
+        SessionCache {
+            ttl: ttl.min(MAX_TTL),
+            pos: Bounded::new(POSITIVE_CAPACITY),
+            neg: Bounded::new(NEGATIVE_CAPACITY),
+            epoch: 0,
+        }
     }
 
     pub fn enabled(&self) -> bool {
@@ -131,7 +142,14 @@ impl SessionCache {
             return;
         }
         self.neg.remove(token);
-        self.pos.insert(token, Positive { json: json.to_owned(), expires_ms, until: now + self.ttl });
+        self.pos.insert(
+            token,
+            Positive {
+                json: json.to_owned(),
+                expires_ms,
+                until: now + self.ttl,
+            },
+        );
     }
 
     pub fn put_none(&mut self, token: &str, why: SessionError, now: Instant) {
@@ -191,7 +209,10 @@ mod tests {
         assert_eq!(c.get("a", t0 + Duration::from_secs(5), 1000), Cached::Miss); // TTL over
         assert_eq!(c.get("A", t0, 1000), Cached::Miss); // exact key
         c.put_none("a", SessionError::DbNotFound, t0);
-        assert_eq!(c.get("a", t0, 1000), Cached::Negative(SessionError::DbNotFound));
+        assert_eq!(
+            c.get("a", t0, 1000),
+            Cached::Negative(SessionError::DbNotFound)
+        );
         assert_eq!(c.get("a", t0 + Duration::from_secs(6), 1000), Cached::Miss);
         c.put_session("a", "{\"x\":1}", 5000, t0);
         assert_eq!(c.get("a", t0, 1000), Cached::Hit("{\"x\":1}".into()));
@@ -220,9 +241,15 @@ mod tests {
             c.put_session(&k, "{}", i64::MAX, t0);
         }
         let (m, o) = c.pos.sizes();
-        assert!(m <= POSITIVE_CAPACITY && o <= 2 * POSITIVE_CAPACITY + 1, "{m} {o}");
+        assert!(
+            m <= POSITIVE_CAPACITY && o <= 2 * POSITIVE_CAPACITY + 1,
+            "{m} {o}"
+        );
         let (m, o) = c.neg.sizes();
-        assert!(m <= NEGATIVE_CAPACITY && o <= 2 * NEGATIVE_CAPACITY + 1, "{m} {o}");
+        assert!(
+            m <= NEGATIVE_CAPACITY && o <= 2 * NEGATIVE_CAPACITY + 1,
+            "{m} {o}"
+        );
         // the newest entries survive
         let last = format!("t{}", 3 * POSITIVE_CAPACITY - 1);
         assert_eq!(c.get(&last, t0, 0), Cached::Hit("{}".into()));

@@ -27,8 +27,14 @@ pub struct HttpSource {
 }
 
 impl HttpSource {
-    pub fn new(url: &str, pool_max: usize, timeout: Duration) -> Result<(HttpSource, String), String> {
-        let uri: Uri = url.parse().map_err(|_| format!("sessionEndpoint {url:?} is not a valid URL"))?;
+    pub fn new(
+        url: &str,
+        pool_max: usize,
+        timeout: Duration,
+    ) -> Result<(HttpSource, String), String> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| format!("sessionEndpoint {url:?} is not a valid URL"))?;
         match uri.scheme_str() {
             Some("http") => {}
             Some("https") => {
@@ -38,7 +44,9 @@ impl HttpSource {
             }
             _ => return Err(format!("sessionEndpoint {url:?} must be an absolute http:// URL")),
         }
-        let authority = uri.authority().ok_or_else(|| format!("sessionEndpoint {url:?} has no host"))?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("sessionEndpoint {url:?} has no host"))?;
         if authority.as_str().contains('@') {
             return Err("sessionEndpoint must not carry credentials".into());
         }
@@ -58,10 +66,18 @@ impl HttpSource {
     }
 
     /// Asks the endpoint about `token`, sent as the cookie `cookie_name`.
-    pub async fn find(&self, cookie_name: &str, token: &str, deadline: Instant) -> Result<Option<Candidate>, LookupError> {
+    pub async fn find(
+        &self,
+        cookie_name: &str,
+        token: &str,
+        deadline: Instant,
+    ) -> Result<Option<Candidate>, LookupError> {
         let cookie = format!("{cookie_name}={}", encode_uri_component(token));
         let req = Request::get(self.uri.clone())
-            .header(COOKIE, HeaderValue::from_str(&cookie).map_err(|_| LookupError::NotASession)?)
+            .header(
+                COOKIE,
+                HeaderValue::from_str(&cookie).map_err(|_| LookupError::NotASession)?,
+            )
             .header(ACCEPT, "application/json")
             .header(USER_AGENT, "next-auth-native")
             .body(Empty::<Bytes>::new())
@@ -73,7 +89,10 @@ impl HttpSource {
         };
         let status = res.status();
         if status != StatusCode::OK {
-            return Err(LookupError::BadResponse(format!("HTTP {}", status.as_u16())));
+            return Err(LookupError::BadResponse(format!(
+                "HTTP {}",
+                status.as_u16()
+            )));
         }
         let json = res
             .headers()
@@ -84,15 +103,24 @@ impl HttpSource {
         if !json {
             return Err(LookupError::BadResponse("not application/json".into()));
         }
-        let declared = res.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        let declared = res
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > MAX_BODY as u64) {
             return Err(LookupError::BadResponse("body over 64 KiB".into()));
         }
-        let body = match timeout_at(deadline, Limited::new(res.into_body(), MAX_BODY).collect()).await {
-            Err(_) => return Err(LookupError::Timeout),
-            Ok(Err(_)) => return Err(LookupError::BadResponse("body over 64 KiB or cut short".into())),
-            Ok(Ok(b)) => b.to_bytes(),
-        };
+        let body =
+            match timeout_at(deadline, Limited::new(res.into_body(), MAX_BODY).collect()).await {
+                Err(_) => return Err(LookupError::Timeout),
+                Ok(Err(_)) => {
+                    return Err(LookupError::BadResponse(
+                        "body over 64 KiB or cut short".into(),
+                    ))
+                }
+                Ok(Ok(b)) => b.to_bytes(),
+            };
         Ok(check_body(&body, time::now_ms()))
     }
 }
@@ -142,7 +170,9 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
         Ok(Strict(v.into()))
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Strict, E> {
-        serde_json::Number::from_f64(v).map(|n| Strict(n.into())).ok_or_else(|| E::custom("non-finite number"))
+        serde_json::Number::from_f64(v)
+            .map(|n| Strict(n.into()))
+            .ok_or_else(|| E::custom("non-finite number"))
     }
     fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
         Ok(Strict(v.into()))
@@ -199,12 +229,21 @@ fn encode_uri_component(s: &str) -> String {
 }
 
 fn strip_query(uri: &Uri) -> String {
-    format!("{}://{}{}", uri.scheme_str().unwrap_or("http"), uri.authority().map_or("", |a| a.as_str()), uri.path())
+    format!(
+        "{}://{}{}",
+        uri.scheme_str().unwrap_or("http"),
+        uri.authority().map_or("", |a| a.as_str()),
+        uri.path()
+    )
 }
 
 fn describe(e: &hyper_util::client::legacy::Error) -> String {
     use std::error::Error;
-    let mut msg = if e.is_connect() { "cannot connect".to_owned() } else { "request failed".to_owned() };
+    let mut msg = if e.is_connect() {
+        "cannot connect".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
     let mut src = e.source();
     while let Some(s) = src {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
@@ -223,13 +262,20 @@ mod tests {
     const NOW: i64 = 1_800_000_000_000;
 
     fn ok(body: &str) -> bool {
-        matches!(check_body(body.as_bytes(), NOW), Some(Candidate::Body { .. }))
+        matches!(
+            check_body(body.as_bytes(), NOW),
+            Some(Candidate::Body { .. })
+        )
     }
 
     #[test]
     fn shape() {
-        assert!(ok(r#"{"user":{"name":"A","email":null,"image":null},"expires":"2030-01-01T00:00:00.000Z"}"#));
-        assert!(ok(r#"{"user":{"role":"admin"},"expires":"2030-01-01T00:00:00Z","extra":1}"#));
+        assert!(ok(
+            r#"{"user":{"name":"A","email":null,"image":null},"expires":"2030-01-01T00:00:00.000Z"}"#
+        ));
+        assert!(ok(
+            r#"{"user":{"role":"admin"},"expires":"2030-01-01T00:00:00Z","extra":1}"#
+        ));
         for bad in [
             "{}",
             "null",
@@ -253,9 +299,23 @@ mod tests {
 
     #[test]
     fn config() {
-        assert!(HttpSource::new("http://127.0.0.1:3000/api/auth/session", 4, Duration::from_secs(1)).is_ok());
-        for bad in ["https://app.example/api/auth/session", "/api/auth/session", "ftp://x/y", "http://u:p@127.0.0.1/x", "not a url"] {
-            assert!(HttpSource::new(bad, 4, Duration::from_secs(1)).is_err(), "{bad}");
+        assert!(HttpSource::new(
+            "http://127.0.0.1:3000/api/auth/session",
+            4,
+            Duration::from_secs(1)
+        )
+        .is_ok());
+        for bad in [
+            "https://app.example/api/auth/session",
+            "/api/auth/session",
+            "ftp://x/y",
+            "http://u:p@127.0.0.1/x",
+            "not a url",
+        ] {
+            assert!(
+                HttpSource::new(bad, 4, Duration::from_secs(1)).is_err(),
+                "{bad}"
+            );
         }
         assert_eq!(encode_uri_component("ab-9_.~%/+="), "ab-9_.~%25%2F%2B%3D");
     }

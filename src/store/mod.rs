@@ -48,7 +48,8 @@ pub const RELOG_AFTER: Duration = Duration::from_secs(60);
 pub fn valid_token(t: &str) -> bool {
     !t.is_empty()
         && t.len() <= MAX_TOKEN_LEN
-        && t.bytes().all(|b| (0x21..=0x7e).contains(&b) && !matches!(b, b';' | b',' | b'"' | b'\\'))
+        && t.bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && !matches!(b, b';' | b',' | b'"' | b'\\'))
 }
 
 /// A user row (every field as text; null stays null).
@@ -89,10 +90,15 @@ impl LookupError {
     fn describe(&self, timeout: Duration) -> String {
         match self {
             LookupError::Timeout => format!("no answer within {} ms", timeout.as_millis()),
-            LookupError::PoolExhausted => format!("all connections busy for {} ms (pool exhausted)", timeout.as_millis()),
+            LookupError::PoolExhausted => format!(
+                "all connections busy for {} ms (pool exhausted)",
+                timeout.as_millis()
+            ),
             LookupError::Unavailable(s) => format!("unavailable: {s}"),
             LookupError::Query(s) => format!("query failed: {s}"),
-            LookupError::Ambiguous => "more than one session row for one token (the token column must be unique)".into(),
+            LookupError::Ambiguous => {
+                "more than one session row for one token (the token column must be unique)".into()
+            }
             LookupError::BadResponse(s) => format!("unusable response: {s}"),
             LookupError::NotASession => "token rejected by the database".into(),
             LookupError::Internal => "internal error".into(),
@@ -173,23 +179,43 @@ pub struct Verdict {
 
 impl Verdict {
     fn found(json: String) -> Verdict {
-        Verdict { session: Some(json), log: None, error: None, unavailable: false }
+        Verdict {
+            session: Some(json),
+            log: None,
+            error: None,
+            unavailable: false,
+        }
     }
 
     /// The store answered: no session, for this reason.
     pub fn denied(error: SessionError) -> Verdict {
-        Verdict { session: None, log: None, error: Some(error), unavailable: false }
+        Verdict {
+            session: None,
+            log: None,
+            error: Some(error),
+            unavailable: false,
+        }
     }
 
     /// The store could not answer.
     pub fn failed(error: SessionError, log: Option<String>) -> Verdict {
-        Verdict { session: None, log, error: Some(error), unavailable: true }
+        Verdict {
+            session: None,
+            log,
+            error: Some(error),
+            unavailable: true,
+        }
     }
 
     /// The store answered, but its data about this token cannot be trusted
     /// (a duplicate row, an unreadable `expires`): denied, and not an outage.
     pub fn bad_data(error: SessionError, log: Option<String>) -> Verdict {
-        Verdict { session: None, log, error: Some(error), unavailable: false }
+        Verdict {
+            session: None,
+            log,
+            error: Some(error),
+            unavailable: false,
+        }
     }
 }
 
@@ -221,11 +247,25 @@ impl SessionStore {
             let (s, l) = http::HttpSource::new(url, pool, timeout)?;
             (Source::Http(s), l)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let (s, l) = postgres::PgSource::new(url, cfg.mapping.sql("$1"), cfg.mapping.int_unit, pool, timeout)?;
+            let (s, l) = postgres::PgSource::new(
+                url,
+                cfg.mapping.sql("$1"),
+                cfg.mapping.int_unit,
+                pool,
+                timeout,
+            )?;
             (Source::Postgres(s), l)
         } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
-            let url = url.strip_prefix("mariadb://").map_or_else(|| url.to_owned(), |r| format!("mysql://{r}"));
-            let (s, l) = mysql::MysqlSource::new(&url, cfg.mapping.sql_mysql(), cfg.mapping.int_unit, pool, timeout)?;
+            let url = url
+                .strip_prefix("mariadb://")
+                .map_or_else(|| url.to_owned(), |r| format!("mysql://{r}"));
+            let (s, l) = mysql::MysqlSource::new(
+                &url,
+                cfg.mapping.sql_mysql(),
+                cfg.mapping.int_unit,
+                pool,
+                timeout,
+            )?;
             (Source::Mysql(s), l)
         } else if redis::is_redis_url(url) {
             let preset = opts.redis_preset.as_deref().unwrap_or("upstash-redis");
@@ -238,7 +278,8 @@ impl SessionStore {
                 url.split("://").next().unwrap_or("")
             ));
         } else {
-            let (s, l) = sqlite::SqliteSource::new(url, cfg.mapping.sql("?1"), cfg.mapping.int_unit, pool)?;
+            let (s, l) =
+                sqlite::SqliteSource::new(url, cfg.mapping.sql("?1"), cfg.mapping.int_unit, pool)?;
             (Source::Sqlite(s), l)
         };
         let push_source = match (&source, opts.push) {
@@ -269,14 +310,25 @@ impl SessionStore {
 
     /// Starts the push subscriber once, from within the runtime.
     fn start_push(&self) {
-        let Some(shared) = &self.push_shared else { return };
-        let Some(src) = self.push.lock().ok().and_then(|mut p| p.take()) else { return };
-        push::spawn(src, self.label.clone(), Arc::downgrade(&self.cache), Arc::clone(shared));
+        let Some(shared) = &self.push_shared else {
+            return;
+        };
+        let Some(src) = self.push.lock().ok().and_then(|mut p| p.take()) else {
+            return;
+        };
+        push::spawn(
+            src,
+            self.label.clone(),
+            Arc::downgrade(&self.cache),
+            Arc::clone(shared),
+        );
     }
 
     /// Is the revocation push subscription established?
     pub fn push_live(&self) -> bool {
-        self.push_shared.as_ref().is_some_and(|s| s.live.load(Ordering::Acquire))
+        self.push_shared
+            .as_ref()
+            .is_some_and(|s| s.live.load(Ordering::Acquire))
     }
 
     pub fn label(&self) -> &str {
@@ -378,12 +430,19 @@ impl SessionStore {
     }
 
     /// Turns a source's answer into a verdict, updating cache and incidents.
-    fn settle(&self, token: &str, found: Result<Option<Candidate>, LookupError>, now_ms: i64) -> Verdict {
+    fn settle(
+        &self,
+        token: &str,
+        found: Result<Option<Candidate>, LookupError>,
+        now_ms: i64,
+    ) -> Verdict {
         let candidate = match found {
             Ok(c) => c,
             Err(LookupError::NotASession) => None,
             Err(e) => {
-                let log = self.incidents.failure(&self.label, &e.describe(self.timeout));
+                let log = self
+                    .incidents
+                    .failure(&self.label, &e.describe(self.timeout));
                 // A duplicate row is bad data about this token, not an outage.
                 return if matches!(e, LookupError::Ambiguous) {
                     Verdict::bad_data((&e).into(), log)
@@ -393,7 +452,8 @@ impl SessionStore {
             }
         };
         // A data problem (below) continues an incident; anything else ends it.
-        if !matches!(&candidate, Some(Candidate::Row { expires_ms, .. }) if !expires_ms.is_some_and(time::plausible)) {
+        if !matches!(&candidate, Some(Candidate::Row { expires_ms, .. }) if !expires_ms.is_some_and(time::plausible))
+        {
             self.incidents.success();
         }
         let (expires_ms, json) = match candidate {
@@ -409,7 +469,10 @@ impl SessionStore {
             }
             Some(Candidate::Row { expires_ms, user }) => {
                 let Some(ms) = expires_ms else {
-                    let log = self.incidents.data_problem(&self.label, "a session's expires column is null or not a date-time");
+                    let log = self.incidents.data_problem(
+                        &self.label,
+                        "a session's expires column is null or not a date-time",
+                    );
                     return Verdict::bad_data(SessionError::DbUnavailable, log);
                 };
                 if !time::plausible(ms) {
@@ -477,7 +540,9 @@ impl Incidents {
         let was_active = self.active.swap(true, Ordering::AcqRel);
         let mut s = self.state.lock().ok()?;
         let now = Instant::now();
-        let due = !was_active || s.last_log.is_none_or(|t| now.duration_since(t) >= RELOG_AFTER);
+        let due = !was_active
+            || s.last_log
+                .is_none_or(|t| now.duration_since(t) >= RELOG_AFTER);
         if !due {
             s.suppressed += 1;
             return None;

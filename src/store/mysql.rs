@@ -28,7 +28,9 @@ use super::{Candidate, LookupError, User};
 use crate::store::schema::IntUnit;
 use crate::store::time;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, DriverError, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, SslOpts, Value};
+use mysql_async::{
+    Conn, DriverError, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, SslOpts, Value,
+};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -67,13 +69,17 @@ pub fn mysql_tls_config(mode: SslMode, ca: Option<&PathBuf>) -> Option<SslOpts> 
     let base = || {
         let o = SslOpts::default();
         match ca {
-            Some(p) => o.with_root_certs(vec![p.clone().into()]).with_disable_built_in_roots(true),
+            Some(p) => o
+                .with_root_certs(vec![p.clone().into()])
+                .with_disable_built_in_roots(true),
             None => o,
         }
     };
     match mode {
         SslMode::Disabled => None,
-        SslMode::Preferred | SslMode::Required => Some(base().with_danger_accept_invalid_certs(true)),
+        SslMode::Preferred | SslMode::Required => {
+            Some(base().with_danger_accept_invalid_certs(true))
+        }
         SslMode::VerifyCa => Some(base().with_danger_skip_domain_validation(true)),
         SslMode::VerifyIdentity => Some(base()),
     }
@@ -108,7 +114,9 @@ fn split_params(url: &str) -> Result<(String, SslMode, Option<PathBuf>), String>
             "ssl-mode" | "sslmode" => mode = Some(SslMode::parse(&percent_decode(v)?)?),
             "ssl-ca" | "sslca" => ca = Some(PathBuf::from(percent_decode(v)?)),
             "require-ssl" | "verify-ca" | "verify-identity" | "built-in-roots" => {
-                return Err(format!("database.url: use ssl-mode=… (and ssl-ca=…) instead of {k}"))
+                return Err(format!(
+                    "database.url: use ssl-mode=… (and ssl-ca=…) instead of {k}"
+                ))
             }
             _ => rest.push(pair),
         }
@@ -116,13 +124,20 @@ fn split_params(url: &str) -> Result<(String, SslMode, Option<PathBuf>), String>
     let mode = mode.unwrap_or(SslMode::Preferred);
     if let Some(p) = &ca {
         if !p.is_file() {
-            return Err(format!("database.url: ssl-ca file {} does not exist or is not a file", p.display()));
+            return Err(format!(
+                "database.url: ssl-ca file {} does not exist or is not a file",
+                p.display()
+            ));
         }
         if matches!(mode, SslMode::Disabled) {
             return Err("database.url: ssl-ca is given but ssl-mode=DISABLED".into());
         }
     }
-    let url = if rest.is_empty() { base.to_owned() } else { format!("{base}?{}", rest.join("&")) };
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
     Ok((url, mode, ca))
 }
 
@@ -132,7 +147,10 @@ fn percent_decode(s: &str) -> Result<String, String> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            let h = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let h = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             out.push(h.ok_or("database.url: a bad percent escape")?);
             i += 3;
         } else {
@@ -145,9 +163,16 @@ fn percent_decode(s: &str) -> Result<String, String> {
 
 impl MysqlSource {
     /// Parses the URL and sets up the pool(s); connects lazily.
-    pub fn new(url: &str, sql: String, int_unit: IntUnit, pool_max: usize, timeout: Duration) -> Result<(MysqlSource, String), String> {
+    pub fn new(
+        url: &str,
+        sql: String,
+        int_unit: IntUnit,
+        pool_max: usize,
+        timeout: Duration,
+    ) -> Result<(MysqlSource, String), String> {
         let (url, mode, ca) = split_params(url)?;
-        let opts = Opts::from_url(&url).map_err(|e| format!("database.url is not a valid MySQL URL ({e})"))?;
+        let opts = Opts::from_url(&url)
+            .map_err(|e| format!("database.url is not a valid MySQL URL ({e})"))?;
         let label = format!(
             "MySQL {}:{}/{}",
             opts.ip_or_hostname(),
@@ -155,7 +180,9 @@ impl MysqlSource {
             opts.db_name().unwrap_or("(default db)")
         );
         if opts.db_name().is_none() {
-            return Err("database.url: name the database (mysql://user:pass@host:3306/<database>)".into());
+            return Err(
+                "database.url: name the database (mysql://user:pass@host:3306/<database>)".into(),
+            );
         }
         let secs = timeout.as_secs_f64().max(0.001);
         let constraints = PoolConstraints::new(0, pool_max.max(1)).ok_or("bad pool size")?;
@@ -165,9 +192,15 @@ impl MysqlSource {
                 .prefer_socket(prefer_socket)
                 .init(vec![
                     "SET SESSION TRANSACTION READ ONLY".to_owned(),
-                    format!("SET time_zone = '+00:00' /*M!100108 , max_statement_time = {secs:.3} */"),
+                    format!(
+                        "SET time_zone = '+00:00' /*M!100108 , max_statement_time = {secs:.3} */"
+                    ),
                 ])
-                .pool_opts(PoolOpts::default().with_constraints(constraints).with_inactive_connection_ttl(Duration::from_secs(60)))
+                .pool_opts(
+                    PoolOpts::default()
+                        .with_constraints(constraints)
+                        .with_inactive_connection_ttl(Duration::from_secs(60)),
+                )
                 .tcp_nodelay(true)
                 .tcp_keepalive(Some(Duration::from_secs(30)))
                 .stmt_cache_size(8)
@@ -187,7 +220,16 @@ impl MysqlSource {
             SslMode::Preferred => " (TLS preferred)",
             _ => " (TLS)",
         };
-        Ok((MysqlSource { pool, fallback, tls_state: AtomicU8::new(TLS_UNKNOWN), sql, int_unit }, format!("{label}{tls}")))
+        Ok((
+            MysqlSource {
+                pool,
+                fallback,
+                tls_state: AtomicU8::new(TLS_UNKNOWN),
+                sql,
+                int_unit,
+            },
+            format!("{label}{tls}"),
+        ))
     }
 
     async fn conn(&self, deadline: Instant) -> Result<Conn, LookupError> {
@@ -199,7 +241,9 @@ impl MysqlSource {
         match timeout_at(deadline, pool.get_conn()).await {
             Err(_) => Err(LookupError::Timeout),
             Ok(Ok(c)) => Ok(c),
-            Ok(Err(mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer))) if self.fallback.is_some() => {
+            Ok(Err(mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer)))
+                if self.fallback.is_some() =>
+            {
                 // PREFERRED and the server offers no TLS: plain text from now on.
                 self.tls_state.store(TLS_NONE_OFFERED, Ordering::Relaxed);
                 let f = self.fallback.as_ref().ok_or(LookupError::Internal)?;
@@ -212,9 +256,17 @@ impl MysqlSource {
         }
     }
 
-    pub async fn find(&self, token: &str, deadline: Instant) -> Result<Option<Candidate>, LookupError> {
+    pub async fn find(
+        &self,
+        token: &str,
+        deadline: Instant,
+    ) -> Result<Option<Candidate>, LookupError> {
         let mut conn = self.conn(deadline).await?;
-        let r = timeout_at(deadline, conn.exec::<mysql_async::Row, _, _>(self.sql.as_str(), (token, token))).await;
+        let r = timeout_at(
+            deadline,
+            conn.exec::<mysql_async::Row, _, _>(self.sql.as_str(), (token, token)),
+        )
+        .await;
         let rows = match r {
             Err(_) => {
                 // Never hand a connection with a running statement back: the
@@ -253,7 +305,12 @@ impl MysqlSource {
         };
         Ok(Some(Candidate::Row {
             expires_ms,
-            user: User { id: text(1)?, name: text(2)?, email: text(3)?, image: text(4)? },
+            user: User {
+                id: text(1)?,
+                name: text(2)?,
+                email: text(3)?,
+                image: text(4)?,
+            },
         }))
     }
 }
@@ -271,7 +328,11 @@ fn expires_of(v: &Value, unit: IntUnit) -> Option<i64> {
                 return None; // 0000-00-00 and friends
             }
             let days = time::days_from_civil(i64::from(y), u32::from(mo), u32::from(d));
-            Some(((days * 24 + i64::from(h)) * 60 + i64::from(mi)) * 60_000 + i64::from(s) * 1000 + i64::from(us / 1000))
+            Some(
+                ((days * 24 + i64::from(h)) * 60 + i64::from(mi)) * 60_000
+                    + i64::from(s) * 1000
+                    + i64::from(us / 1000),
+            )
         }
         Value::Int(n) => int(n),
         Value::UInt(n) => i64::try_from(n).ok().and_then(int),
@@ -294,7 +355,10 @@ fn my_error(e: mysql_async::Error) -> LookupError {
             if s.state.starts_with("22") {
                 return LookupError::NotASession;
             }
-            let safe = ["08", "28", "3D", "42"].iter().any(|c| s.state.starts_with(c)) && s.code != 1064;
+            let safe = ["08", "28", "3D", "42"]
+                .iter()
+                .any(|c| s.state.starts_with(c))
+                && s.code != 1064;
             if safe {
                 LookupError::Query(format!("error {} ({}): {}", s.code, s.state, s.message))
             } else {
@@ -317,13 +381,34 @@ mod tests {
     #[test]
     fn config() {
         let t = Duration::from_millis(500);
-        let (s, label) = MysqlSource::new("mysql://u:secret@127.0.0.1:3307/app", "SELECT 1".into(), IntUnit::Millis, 4, t).unwrap();
+        let (s, label) = MysqlSource::new(
+            "mysql://u:secret@127.0.0.1:3307/app",
+            "SELECT 1".into(),
+            IntUnit::Millis,
+            4,
+            t,
+        )
+        .unwrap();
         assert_eq!(label, "MySQL 127.0.0.1:3307/app (TLS preferred)");
         assert!(!label.contains("secret"));
         assert_eq!(s.sql, "SELECT /*+ MAX_EXECUTION_TIME(500) */ 1");
-        let (_, label) = MysqlSource::new("mysql://h/db?ssl-mode=disabled", "SELECT 1".into(), IntUnit::Millis, 1, t).unwrap();
+        let (_, label) = MysqlSource::new(
+            "mysql://h/db?ssl-mode=disabled",
+            "SELECT 1".into(),
+            IntUnit::Millis,
+            1,
+            t,
+        )
+        .unwrap();
         assert_eq!(label, "MySQL h:3306/db");
-        let (_, label) = MysqlSource::new("mysql://h/db?ssl-mode=REQUIRED", "SELECT 1".into(), IntUnit::Millis, 1, t).unwrap();
+        let (_, label) = MysqlSource::new(
+            "mysql://h/db?ssl-mode=REQUIRED",
+            "SELECT 1".into(),
+            IntUnit::Millis,
+            1,
+            t,
+        )
+        .unwrap();
         assert!(label.ends_with("(TLS)"));
         for bad in [
             "mysql://h/db?ssl-mode=sometimes",
@@ -333,18 +418,39 @@ mod tests {
             "mysql://h:notaport/db",
             "mysql://h",
         ] {
-            assert!(MysqlSource::new(bad, String::new(), IntUnit::Millis, 1, t).is_err(), "{bad}");
+            assert!(
+                MysqlSource::new(bad, String::new(), IntUnit::Millis, 1, t).is_err(),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn expires_values() {
         let ms = 1_798_418_743_123;
-        assert_eq!(expires_of(&Value::Date(2026, 12, 28, 0, 45, 43, 123_456), IntUnit::Millis), Some(ms));
-        assert_eq!(expires_of(&Value::Date(0, 0, 0, 0, 0, 0, 0), IntUnit::Millis), None);
+        assert_eq!(
+            expires_of(
+                &Value::Date(2026, 12, 28, 0, 45, 43, 123_456),
+                IntUnit::Millis
+            ),
+            Some(ms)
+        );
+        assert_eq!(
+            expires_of(&Value::Date(0, 0, 0, 0, 0, 0, 0), IntUnit::Millis),
+            None
+        );
         assert_eq!(expires_of(&Value::Int(ms), IntUnit::Millis), Some(ms));
-        assert_eq!(expires_of(&Value::Int(ms / 1000), IntUnit::Seconds), Some(ms / 1000 * 1000));
-        assert_eq!(expires_of(&Value::Bytes(b"2026-12-28 00:45:43.123".to_vec()), IntUnit::Millis), Some(ms));
+        assert_eq!(
+            expires_of(&Value::Int(ms / 1000), IntUnit::Seconds),
+            Some(ms / 1000 * 1000)
+        );
+        assert_eq!(
+            expires_of(
+                &Value::Bytes(b"2026-12-28 00:45:43.123".to_vec()),
+                IntUnit::Millis
+            ),
+            Some(ms)
+        );
         assert_eq!(expires_of(&Value::NULL, IntUnit::Millis), None);
         assert_eq!(expires_of(&Value::Double(1.0), IntUnit::Millis), None);
     }

@@ -29,7 +29,9 @@
 use super::tls::{self, RootCerts, TlsMode};
 use super::{Candidate, LookupError, User};
 use crate::store::schema::IntUnit;
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+};
 use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
 use std::future::Future;
@@ -67,7 +69,10 @@ enum PgExpires {
 }
 
 impl<'a> FromSql<'a> for PgExpires {
-    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         let int = |raw: &[u8]| -> Result<i64, Box<dyn std::error::Error + Sync + Send>> {
             Ok(match raw.len() {
                 8 => i64::from_be_bytes(raw.try_into()?),
@@ -78,14 +83,21 @@ impl<'a> FromSql<'a> for PgExpires {
         match *ty {
             Type::TIMESTAMP | Type::TIMESTAMPTZ => {
                 let us = int(raw)?;
-                Ok(PgExpires::Ms(us.div_euclid(1000).checked_add(PG_EPOCH_MS).ok_or("timestamp out of range")?))
+                Ok(PgExpires::Ms(
+                    us.div_euclid(1000)
+                        .checked_add(PG_EPOCH_MS)
+                        .ok_or("timestamp out of range")?,
+                ))
             }
             _ => Ok(PgExpires::Int(int(raw)?)),
         }
     }
 
     fn accepts(ty: &Type) -> bool {
-        matches!(*ty, Type::TIMESTAMP | Type::TIMESTAMPTZ | Type::INT8 | Type::INT4)
+        matches!(
+            *ty,
+            Type::TIMESTAMP | Type::TIMESTAMPTZ | Type::INT8 | Type::INT4
+        )
     }
 }
 
@@ -104,9 +116,15 @@ pub struct Connection {
 impl Connection {
     pub fn from_url(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Connection, String> {
         let (rest, params) = split_url(url)?;
-        let mut cfg: tokio_postgres::Config =
-            rest.parse().map_err(|e| format!("database.url is not a valid PostgreSQL connection string ({e})"))?;
-        let plan = TlsPlan::resolve(params.sslmode.as_deref(), params.sslrootcert.as_deref(), env, home_root_cert().as_deref())?;
+        let mut cfg: tokio_postgres::Config = rest.parse().map_err(|e| {
+            format!("database.url is not a valid PostgreSQL connection string ({e})")
+        })?;
+        let plan = TlsPlan::resolve(
+            params.sslmode.as_deref(),
+            params.sslrootcert.as_deref(),
+            env,
+            home_root_cert().as_deref(),
+        )?;
         if cfg.get_hosts().is_empty() {
             cfg.host("localhost");
         }
@@ -114,16 +132,23 @@ impl Connection {
         let tls = match plan.mode {
             TlsMode::Disable => PgTls { config: None },
             _ => {
-                let mut config = tls::client_config(plan.verify(), &plan.roots).map_err(|e| format!("database.url: {e}"))?;
+                let mut config = tls::client_config(plan.verify(), &plan.roots)
+                    .map_err(|e| format!("database.url: {e}"))?;
                 if cfg.get_ssl_negotiation() == SslNegotiation::Direct {
                     let mut c = (*config).clone();
                     c.alpn_protocols = vec![b"postgresql".to_vec()];
                     config = Arc::new(c);
                 }
-                PgTls { config: Some(config) }
+                PgTls {
+                    config: Some(config),
+                }
             }
         };
-        Ok(Connection { cfg, tls, pgbouncer: params.pgbouncer })
+        Ok(Connection {
+            cfg,
+            tls,
+            pgbouncer: params.pgbouncer,
+        })
     }
 }
 
@@ -131,8 +156,16 @@ impl PgSource {
     /// Parses the URL and sets up the pool; connects lazily. TLS settings
     /// (and root certificates) are read and checked here, so a mistake is
     /// reported when the options are given.
-    pub fn new(url: &str, sql: String, int_unit: IntUnit, pool_max: usize, timeout: Duration) -> Result<(PgSource, String), String> {
-        Self::with_env(url, sql, int_unit, pool_max, timeout, &|k| std::env::var(k).ok())
+    pub fn new(
+        url: &str,
+        sql: String,
+        int_unit: IntUnit,
+        pool_max: usize,
+        timeout: Duration,
+    ) -> Result<(PgSource, String), String> {
+        Self::with_env(url, sql, int_unit, pool_max, timeout, &|k| {
+            std::env::var(k).ok()
+        })
     }
 
     fn with_env(
@@ -143,11 +176,17 @@ impl PgSource {
         timeout: Duration,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(PgSource, String), String> {
-        let Connection { mut cfg, tls, pgbouncer } = Connection::from_url(url, env)?;
+        let Connection {
+            mut cfg,
+            tls,
+            pgbouncer,
+        } = Connection::from_url(url, env)?;
         if !pgbouncer {
             let ms = timeout.as_millis().max(1);
             let mut options = cfg.get_options().unwrap_or("").to_owned();
-            options.push_str(&format!(" -c statement_timeout={ms} -c default_transaction_read_only=on"));
+            options.push_str(&format!(
+                " -c statement_timeout={ms} -c default_transaction_read_only=on"
+            ));
             cfg.options(options.trim_start());
         }
         if cfg.get_application_name().is_none() {
@@ -156,7 +195,13 @@ impl PgSource {
         cfg.connect_timeout(timeout);
         cfg.keepalives(true);
         let label = label(&cfg);
-        let mgr = Manager::from_config(cfg, tls.clone(), ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let mgr = Manager::from_config(
+            cfg,
+            tls.clone(),
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
         let pool = Pool::builder(mgr)
             .max_size(pool_max.max(1))
             .runtime(Runtime::Tokio1)
@@ -165,10 +210,23 @@ impl PgSource {
             .recycle_timeout(Some(timeout))
             .build()
             .map_err(|e| format!("cannot build the PostgreSQL pool: {e}"))?;
-        Ok((PgSource { pool, sql, int_unit, tls, unnamed: pgbouncer }, label))
+        Ok((
+            PgSource {
+                pool,
+                sql,
+                int_unit,
+                tls,
+                unnamed: pgbouncer,
+            },
+            label,
+        ))
     }
 
-    pub async fn find(&self, token: &str, deadline: Instant) -> Result<Option<Candidate>, LookupError> {
+    pub async fn find(
+        &self,
+        token: &str,
+        deadline: Instant,
+    ) -> Result<Option<Candidate>, LookupError> {
         let client = match timeout_at(deadline, self.pool.get()).await {
             Err(_) => return Err(LookupError::Timeout),
             Ok(Err(e)) => return Err(pool_error(e)),
@@ -189,7 +247,8 @@ impl PgSource {
                 drop(Object::take(client));
                 let tls = self.tls.clone();
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(Duration::from_secs(2), cancel.cancel_query(tls)).await;
+                    let _ = tokio::time::timeout(Duration::from_secs(2), cancel.cancel_query(tls))
+                        .await;
                 });
                 Err(LookupError::Timeout)
             }
@@ -204,7 +263,8 @@ impl PgSource {
         }
         let row = &rows[0];
         let get_text = |i: usize| -> Result<Option<String>, LookupError> {
-            row.try_get::<_, Option<String>>(i).map_err(|e| LookupError::Query(format!("column {i}: {e}")))
+            row.try_get::<_, Option<String>>(i)
+                .map_err(|e| LookupError::Query(format!("column {i}: {e}")))
         };
         let expires = row
             .try_get::<_, Option<PgExpires>>(0)
@@ -219,16 +279,29 @@ impl PgSource {
         };
         Ok(Some(Candidate::Row {
             expires_ms,
-            user: User { id: get_text(1)?, name: get_text(2)?, email: get_text(3)?, image: get_text(4)? },
+            user: User {
+                id: get_text(1)?,
+                name: get_text(2)?,
+                email: get_text(3)?,
+                image: get_text(4)?,
+            },
         }))
     }
 }
 
-async fn query(client: &Object, sql: &str, token: &str, unnamed: bool) -> Result<Vec<tokio_postgres::Row>, LookupError> {
+async fn query(
+    client: &Object,
+    sql: &str,
+    token: &str,
+    unnamed: bool,
+) -> Result<Vec<tokio_postgres::Row>, LookupError> {
     if unnamed {
         // One round trip on the unnamed statement: nothing outlives the
         // transaction a pooler lends us its server connection for.
-        return client.query_typed(sql, &[(&token, Type::TEXT)]).await.map_err(pg_error);
+        return client
+            .query_typed(sql, &[(&token, Type::TEXT)])
+            .await
+            .map_err(pg_error);
     }
     let stmt = client.prepare_cached(sql).await.map_err(pg_error)?;
     client.query(&stmt, &[&token]).await.map_err(pg_error)
@@ -255,7 +328,9 @@ fn pg_error(e: tokio_postgres::Error) -> LookupError {
                 // e.g. a token column of another type rejecting the value: no session.
                 return LookupError::NotASession;
             }
-            let safe = ["08", "28", "3D", "42", "53", "57", "25"].iter().any(|c| code.starts_with(c));
+            let safe = ["08", "28", "3D", "42", "53", "57", "25"]
+                .iter()
+                .any(|c| code.starts_with(c));
             if !safe {
                 return LookupError::Query(format!("SQLSTATE {code}"));
             }
@@ -309,7 +384,9 @@ struct UrlParams {
 fn split_url(url: &str) -> Result<(String, UrlParams), String> {
     let mut p = UrlParams::default();
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let from = url[after_scheme..].find('/').map_or(after_scheme, |i| after_scheme + i);
+    let from = url[after_scheme..]
+        .find('/')
+        .map_or(after_scheme, |i| after_scheme + i);
     let Some(q) = url[from..].find('?').map(|i| from + i) else {
         return Ok((url.to_owned(), p));
     };
@@ -366,10 +443,14 @@ fn percent_decode(s: &str) -> Result<String, String> {
     while i < b.len() {
         match b[i] {
             b'%' => {
-                let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let hex = b
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 let byte = hex
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| "database.url: invalid percent-encoding in a parameter".to_owned())?;
+                    .ok_or_else(|| {
+                        "database.url: invalid percent-encoding in a parameter".to_owned()
+                    })?;
                 out.push(byte);
                 i += 3;
             }
@@ -386,9 +467,13 @@ fn percent_decode(s: &str) -> Result<String, String> {
 /// `%APPDATA%\postgresql\root.crt` on Windows), when it exists.
 fn home_root_cert() -> Option<PathBuf> {
     #[cfg(windows)]
-    let p = PathBuf::from(std::env::var_os("APPDATA")?).join("postgresql").join("root.crt");
+    let p = PathBuf::from(std::env::var_os("APPDATA")?)
+        .join("postgresql")
+        .join("root.crt");
     #[cfg(not(windows))]
-    let p = PathBuf::from(std::env::var_os("HOME")?).join(".postgresql").join("root.crt");
+    let p = PathBuf::from(std::env::var_os("HOME")?)
+        .join(".postgresql")
+        .join("root.crt");
     p.is_file().then_some(p)
 }
 
@@ -422,7 +507,11 @@ impl TlsPlan {
         let system_named = root_s.as_deref() == Some("system");
         let (roots, roots_file) = match root_s {
             Some(s) if s == "system" => (RootCerts::System, false),
-            Some(s) if s.is_empty() => return Err(format!("database.url: {root_src} is empty (a PEM file, or \"system\")")),
+            Some(s) if s.is_empty() => {
+                return Err(format!(
+                    "database.url: {root_src} is empty (a PEM file, or \"system\")"
+                ))
+            }
             Some(s) => (RootCerts::File(PathBuf::from(s)), true),
             None => match home_file {
                 Some(f) => (RootCerts::File(f.to_owned()), true),
@@ -430,7 +519,9 @@ impl TlsPlan {
             },
         };
         let mode = match mode_s {
-            Some(m) => TlsMode::from_libpq(&m).map_err(|e| format!("database.url: {mode_src}: {e}"))?,
+            Some(m) => {
+                TlsMode::from_libpq(&m).map_err(|e| format!("database.url: {mode_src}: {e}"))?
+            }
             None if system_named => TlsMode::VerifyFull,
             None => TlsMode::Prefer,
         };
@@ -447,7 +538,11 @@ impl TlsPlan {
                  sslmode=verify-full"
                 .into());
         }
-        Ok(TlsPlan { mode, roots, roots_file })
+        Ok(TlsPlan {
+            mode,
+            roots,
+            roots_file,
+        })
     }
 
     /// What tokio-postgres does when the server offers no TLS.
@@ -498,7 +593,10 @@ impl MakeTlsConnect<Socket> for PgTls {
             (None, _) | (_, "") => None,
             (Some(_), h) => Some(tls::server_name(h)?),
         };
-        Ok(PgTlsConnect { config: self.config.clone(), name })
+        Ok(PgTlsConnect {
+            config: self.config.clone(),
+            name,
+        })
     }
 }
 
@@ -511,24 +609,35 @@ impl TlsConnect<Socket> for PgTlsConnect {
         Box::pin(async move {
             match (self.config, self.name) {
                 (Some(config), Some(name)) => {
-                    let s = tokio_rustls::TlsConnector::from(config).connect(name, stream).await?;
+                    let s = tokio_rustls::TlsConnector::from(config)
+                        .connect(name, stream)
+                        .await?;
                     Ok(PgTlsStream(s))
                 }
-                _ => Err(io::Error::other("TLS is not configured for this connection")),
+                _ => Err(io::Error::other(
+                    "TLS is not configured for this connection",
+                )),
             }
         })
     }
-
 }
 
 impl AsyncRead for PgTlsStream {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for PgTlsStream {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.0).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -543,7 +652,11 @@ impl TlsStream for PgTlsStream {
     /// SCRAM-SHA-256-PLUS: `tls-server-end-point` of the server's certificate.
     fn channel_binding(&self) -> ChannelBinding {
         let (_, conn) = self.0.get_ref();
-        match conn.peer_certificates().and_then(|c| c.first()).and_then(|c| tls::tls_server_end_point(c)) {
+        match conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .and_then(|c| tls::tls_server_end_point(c))
+        {
             Some(hash) => ChannelBinding::tls_server_end_point(hash),
             None => ChannelBinding::none(),
         }
@@ -558,7 +671,10 @@ fn label(cfg: &tokio_postgres::Config) -> String {
         None => "localhost".into(),
     };
     let port = cfg.get_ports().first().copied().unwrap_or(5432);
-    format!("PostgreSQL {host}:{port}/{}", cfg.get_dbname().unwrap_or("(default db)"))
+    format!(
+        "PostgreSQL {host}:{port}/{}",
+        cfg.get_dbname().unwrap_or("(default db)")
+    )
 }
 
 #[cfg(test)]
@@ -567,18 +683,41 @@ mod tests {
 
     #[test]
     fn config() {
-        let (_, label) =
-            PgSource::new("postgres://u:secret@127.0.0.1:5433/app", "SELECT 1".into(), IntUnit::Millis, 4, Duration::from_millis(500))
-                .unwrap();
+        let (_, label) = PgSource::new(
+            "postgres://u:secret@127.0.0.1:5433/app",
+            "SELECT 1".into(),
+            IntUnit::Millis,
+            4,
+            Duration::from_millis(500),
+        )
+        .unwrap();
         assert_eq!(label, "PostgreSQL 127.0.0.1:5433/app");
         assert!(!label.contains("secret"));
-        assert!(PgSource::new("postgres://h:notaport/db", String::new(), IntUnit::Millis, 1, Duration::from_secs(1)).is_err());
+        assert!(PgSource::new(
+            "postgres://h:notaport/db",
+            String::new(),
+            IntUnit::Millis,
+            1,
+            Duration::from_secs(1)
+        )
+        .is_err());
     }
 
     fn source(url: &str, env: &[(&str, &str)]) -> Result<PgSource, String> {
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        PgSource::with_env(url, "SELECT 1".into(), IntUnit::Millis, 1, Duration::from_secs(1), &lookup).map(|(s, _)| s)
+        PgSource::with_env(
+            url,
+            "SELECT 1".into(),
+            IntUnit::Millis,
+            1,
+            Duration::from_secs(1),
+            &lookup,
+        )
+        .map(|(s, _)| s)
     }
 
     #[test]
@@ -590,28 +729,56 @@ mod tests {
         }
         // verify-full with the system store (present on this machine; CI installs ca-certificates).
         if rustls_native_certs::load_native_certs().certs.is_empty() {
-            eprintln!("no system CA store here: skipping the system-store half of tls_configuration");
+            eprintln!(
+                "no system CA store here: skipping the system-store half of tls_configuration"
+            );
         } else {
             assert!(source("postgres://u@h/db?sslmode=verify-full", &[]).is_ok());
             assert!(source("postgres://u@h/db?sslrootcert=system", &[]).is_ok());
         }
         let err = |url: &str, env: &[(&str, &str)]| source(url, env).err().unwrap_or_default();
-        assert!(err("postgres://h/db?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem", &[]).contains("/nonexistent/ca.pem"));
+        assert!(err(
+            "postgres://h/db?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem",
+            &[]
+        )
+        .contains("/nonexistent/ca.pem"));
         // libpq: a root file makes require verify, so a missing named file is an error there too.
-        assert!(err("postgres://h/db?sslmode=require&sslrootcert=/nonexistent/ca.pem", &[]).contains("cannot read"));
+        assert!(err(
+            "postgres://h/db?sslmode=require&sslrootcert=/nonexistent/ca.pem",
+            &[]
+        )
+        .contains("cannot read"));
         assert!(err("postgres://h/db?sslmode=verify_full", &[]).contains("verify-full"));
         assert!(err("postgres://h/db", &[("PGSSLMODE", "bogus")]).contains("PGSSLMODE"));
-        assert!(err("postgres://h/db?sslrootcert=system&sslmode=require", &[]).contains("needs sslmode=verify-full"));
+        assert!(
+            err("postgres://h/db?sslrootcert=system&sslmode=require", &[])
+                .contains("needs sslmode=verify-full")
+        );
         assert!(err("postgres://h/db?sslmode=verify-ca", &[]).contains("sslrootcert=<file>"));
-        assert!(err("postgres://h/db?sslmode=require&sslcert=/c.pem&sslkey=/k.pem", &[]).contains("sslcert is not supported"));
-        assert!(err("postgres://h/db?pgbouncer=yes", &[]).contains("pgbouncer must be true or false"));
+        assert!(err(
+            "postgres://h/db?sslmode=require&sslcert=/c.pem&sslkey=/k.pem",
+            &[]
+        )
+        .contains("sslcert is not supported"));
+        assert!(
+            err("postgres://h/db?pgbouncer=yes", &[]).contains("pgbouncer must be true or false")
+        );
         assert!(err("postgres://h/db?sslmode=%zz", &[]).contains("percent-encoding"));
         // tokio-postgres still refuses what it does not know.
-        assert!(err("postgres://h/db?bogus_option=1", &[]).contains("not a valid PostgreSQL connection string"));
+        assert!(err("postgres://h/db?bogus_option=1", &[])
+            .contains("not a valid PostgreSQL connection string"));
         // A Prisma URL: its pool settings are ignored, its schema= is refused with the fix.
-        assert!(source("postgres://h/db?pgbouncer=true&connection_limit=1&pool_timeout=5&sslmode=require", &[]).is_ok());
+        assert!(source(
+            "postgres://h/db?pgbouncer=true&connection_limit=1&pool_timeout=5&sslmode=require",
+            &[]
+        )
+        .is_ok());
         assert!(err("postgres://h/db?schema=auth", &[]).contains("sessionTable"));
-        let s = source("postgres://u@h/db?pgbouncer=true&sslmode=require&application_name=x", &[]).unwrap();
+        let s = source(
+            "postgres://u@h/db?pgbouncer=true&sslmode=require&application_name=x",
+            &[],
+        )
+        .unwrap();
         assert!(s.unnamed);
     }
 
@@ -619,11 +786,24 @@ mod tests {
     fn url_split() {
         let (rest, p) = split_url("postgres://u:p%3Fw@h:5432/db?sslmode=verify-full&application_name=a&sslrootcert=%2Ftmp%2Fca%20x.pem&pgbouncer=1").unwrap();
         assert_eq!(rest, "postgres://u:p%3Fw@h:5432/db?application_name=a");
-        assert_eq!(p, UrlParams { sslmode: Some("verify-full".into()), sslrootcert: Some("/tmp/ca x.pem".into()), pgbouncer: true });
+        assert_eq!(
+            p,
+            UrlParams {
+                sslmode: Some("verify-full".into()),
+                sslrootcert: Some("/tmp/ca x.pem".into()),
+                pgbouncer: true
+            }
+        );
         let (rest, p) = split_url("postgresql://h/db").unwrap();
-        assert_eq!((rest.as_str(), p), ("postgresql://h/db", UrlParams::default()));
+        assert_eq!(
+            (rest.as_str(), p),
+            ("postgresql://h/db", UrlParams::default())
+        );
         let (rest, p) = split_url("postgres://h?sslmode=require").unwrap();
-        assert_eq!((rest.as_str(), p.sslmode.as_deref()), ("postgres://h", Some("require")));
+        assert_eq!(
+            (rest.as_str(), p.sslmode.as_deref()),
+            ("postgres://h", Some("require"))
+        );
         let (rest, _) = split_url("postgres://h/db?pgbouncer=false&&connect_timeout=3").unwrap();
         assert_eq!(rest, "postgres://h/db?connect_timeout=3");
         assert!(split_url("postgres://h/db?sslsni=1").is_ok());
@@ -638,41 +818,77 @@ mod tests {
             "PGSSLROOTCERT" => Some("/etc/ca.pem".to_owned()),
             _ => None,
         };
-        let plan = |m: Option<&str>, r: Option<&str>, e: &dyn Fn(&str) -> Option<String>, home: Option<&str>| {
+        let plan = |m: Option<&str>,
+                    r: Option<&str>,
+                    e: &dyn Fn(&str) -> Option<String>,
+                    home: Option<&str>| {
             TlsPlan::resolve(m, r, e, home.map(std::path::Path::new))
         };
         // The default is prefer, without verification.
         let p = plan(None, None, &none, None).unwrap();
-        assert_eq!((p.mode, p.verify(), p.ssl_mode()), (TlsMode::Prefer, TlsMode::Prefer, SslMode::Prefer));
+        assert_eq!(
+            (p.mode, p.verify(), p.ssl_mode()),
+            (TlsMode::Prefer, TlsMode::Prefer, SslMode::Prefer)
+        );
         // require: no verification ... unless a root file is there (libpq's compatibility rule).
         let p = plan(Some("require"), None, &none, None).unwrap();
-        assert_eq!((p.verify(), p.ssl_mode()), (TlsMode::Require, SslMode::Require));
+        assert_eq!(
+            (p.verify(), p.ssl_mode()),
+            (TlsMode::Require, SslMode::Require)
+        );
         let p = plan(Some("require"), Some("/ca.pem"), &none, None).unwrap();
-        assert_eq!((p.verify(), p.roots), (TlsMode::VerifyCa, RootCerts::File("/ca.pem".into())));
-        let p = plan(Some("prefer"), None, &none, Some("/home/u/.postgresql/root.crt")).unwrap();
-        assert_eq!((p.verify(), p.ssl_mode()), (TlsMode::VerifyCa, SslMode::Prefer));
+        assert_eq!(
+            (p.verify(), p.roots),
+            (TlsMode::VerifyCa, RootCerts::File("/ca.pem".into()))
+        );
+        let p = plan(
+            Some("prefer"),
+            None,
+            &none,
+            Some("/home/u/.postgresql/root.crt"),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.verify(), p.ssl_mode()),
+            (TlsMode::VerifyCa, SslMode::Prefer)
+        );
         // verify-full without sslrootcert: the system store (libpq would need ~/.postgresql/root.crt).
         let p = plan(Some("verify-full"), None, &none, None).unwrap();
-        assert_eq!((p.verify(), p.roots), (TlsMode::VerifyFull, RootCerts::System));
+        assert_eq!(
+            (p.verify(), p.roots),
+            (TlsMode::VerifyFull, RootCerts::System)
+        );
         // ... or that file when it exists.
         let p = plan(Some("verify-full"), None, &none, Some("/h/root.crt")).unwrap();
         assert_eq!(p.roots, RootCerts::File("/h/root.crt".into()));
         // sslrootcert=system implies verify-full and refuses weaker modes.
-        assert_eq!(plan(None, Some("system"), &none, None).unwrap().mode, TlsMode::VerifyFull);
+        assert_eq!(
+            plan(None, Some("system"), &none, None).unwrap().mode,
+            TlsMode::VerifyFull
+        );
         for weak in ["disable", "prefer", "require", "verify-ca"] {
-            assert!(plan(Some(weak), Some("system"), &none, None).is_err(), "{weak}");
+            assert!(
+                plan(Some(weak), Some("system"), &none, None).is_err(),
+                "{weak}"
+            );
         }
         assert!(plan(Some("verify-ca"), None, &none, None).is_err());
         assert!(plan(Some("verify-ca"), Some("/ca.pem"), &none, None).is_ok());
         // The environment applies only where the URL says nothing.
         let p = plan(None, None, &env, None).unwrap();
-        assert_eq!((p.mode, p.roots), (TlsMode::VerifyFull, RootCerts::File("/etc/ca.pem".into())));
+        assert_eq!(
+            (p.mode, p.roots),
+            (TlsMode::VerifyFull, RootCerts::File("/etc/ca.pem".into()))
+        );
         let p = plan(Some("disable"), Some("system"), &|_| None, None);
         assert!(p.is_err());
         let p = plan(Some("disable"), None, &env, None).unwrap();
         assert_eq!((p.mode, p.ssl_mode()), (TlsMode::Disable, SslMode::Disable));
         let empty = |k: &str| (k == "PGSSLMODE").then(String::new);
-        assert_eq!(plan(None, None, &empty, None).unwrap().mode, TlsMode::Prefer);
+        assert_eq!(
+            plan(None, None, &empty, None).unwrap().mode,
+            TlsMode::Prefer
+        );
     }
 
     #[test]
@@ -680,10 +896,17 @@ mod tests {
         let ts = |us: i64| PgExpires::from_sql(&Type::TIMESTAMP, &us.to_be_bytes()).ok();
         assert!(matches!(ts(0), Some(PgExpires::Ms(PG_EPOCH_MS))));
         assert!(matches!(ts(-1), Some(PgExpires::Ms(ms)) if ms == PG_EPOCH_MS - 1));
-        assert!(matches!(ts(i64::MAX), Some(PgExpires::Ms(ms)) if !crate::store::time::plausible(ms)));
-        assert!(matches!(ts(i64::MIN), Some(PgExpires::Ms(ms)) if !crate::store::time::plausible(ms)));
+        assert!(
+            matches!(ts(i64::MAX), Some(PgExpires::Ms(ms)) if !crate::store::time::plausible(ms))
+        );
+        assert!(
+            matches!(ts(i64::MIN), Some(PgExpires::Ms(ms)) if !crate::store::time::plausible(ms))
+        );
         assert!(PgExpires::from_sql(&Type::TIMESTAMPTZ, &[1, 2, 3]).is_err());
-        assert!(matches!(PgExpires::from_sql(&Type::INT4, &7i32.to_be_bytes()).ok(), Some(PgExpires::Int(7))));
+        assert!(matches!(
+            PgExpires::from_sql(&Type::INT4, &7i32.to_be_bytes()).ok(),
+            Some(PgExpires::Int(7))
+        ));
         assert!(!<PgExpires as FromSql>::accepts(&Type::TEXT));
     }
 }

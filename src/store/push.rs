@@ -36,7 +36,10 @@ pub struct PushShared {
 
 impl PushShared {
     pub fn new() -> Arc<PushShared> {
-        Arc::new(PushShared { pending_log: Mutex::new(None), live: std::sync::atomic::AtomicBool::new(false) })
+        Arc::new(PushShared {
+            pending_log: Mutex::new(None),
+            live: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
     fn log(&self, msg: String) {
@@ -52,8 +55,14 @@ impl PushShared {
 
 /// How to subscribe.
 pub enum PushSource {
-    Redis { client: Box<redis::Client>, db: i64, layout: super::redis::Layout },
-    Postgres { url: String },
+    Redis {
+        client: Box<redis::Client>,
+        db: i64,
+        layout: super::redis::Layout,
+    },
+    Postgres {
+        url: String,
+    },
 }
 
 /// Escapes Redis glob metacharacters so a prefix matches only itself.
@@ -69,7 +78,12 @@ pub fn glob_escape(s: &str) -> String {
 }
 
 /// Starts the subscriber on the current tokio runtime.
-pub fn spawn(source: PushSource, label: String, cache: Weak<Mutex<SessionCache>>, shared: Arc<PushShared>) {
+pub fn spawn(
+    source: PushSource,
+    label: String,
+    cache: Weak<Mutex<SessionCache>>,
+    shared: Arc<PushShared>,
+) {
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(250);
         let mut failing = false;
@@ -78,10 +92,14 @@ pub fn spawn(source: PushSource, label: String, cache: Weak<Mutex<SessionCache>>
                 return;
             }
             let r = match &source {
-                PushSource::Redis { client, db, layout } => run_redis(client, *db, layout, &cache, &shared).await,
+                PushSource::Redis { client, db, layout } => {
+                    run_redis(client, *db, layout, &cache, &shared).await
+                }
                 PushSource::Postgres { url } => run_pg(url, &cache, &shared).await,
             };
-            shared.live.store(false, std::sync::atomic::Ordering::Release);
+            shared
+                .live
+                .store(false, std::sync::atomic::Ordering::Release);
             if cache.strong_count() == 0 {
                 return;
             }
@@ -109,7 +127,9 @@ fn subscribed(cache: &Weak<Mutex<SessionCache>>, shared: &PushShared) {
             c.clear();
         }
     }
-    shared.live.store(true, std::sync::atomic::Ordering::Release);
+    shared
+        .live
+        .store(true, std::sync::atomic::Ordering::Release);
 }
 
 async fn run_redis(
@@ -163,11 +183,21 @@ async fn run_redis(
             Ok(None) => return Err("the subscription connection closed".into()),
             Ok(Some(m)) => m,
         };
-        let Ok(channel) = msg.get_channel::<Vec<u8>>() else { continue };
-        let Ok(channel) = std::str::from_utf8(&channel) else { continue };
-        let Some(key) = channel.strip_prefix(channel_prefix.as_str()) else { continue };
-        let Some(token) = layout.token_of(key) else { continue };
-        let Some(c) = cache.upgrade() else { return Ok(()) };
+        let Ok(channel) = msg.get_channel::<Vec<u8>>() else {
+            continue;
+        };
+        let Ok(channel) = std::str::from_utf8(&channel) else {
+            continue;
+        };
+        let Some(key) = channel.strip_prefix(channel_prefix.as_str()) else {
+            continue;
+        };
+        let Some(token) = layout.token_of(key) else {
+            continue;
+        };
+        let Some(c) = cache.upgrade() else {
+            return Ok(());
+        };
         let guard = c.lock();
         if let Ok(mut g) = guard {
             g.evict(token);
@@ -179,10 +209,18 @@ async fn run_redis(
 async fn keyspace_events(client: &redis::Client) -> Option<String> {
     let fut = async {
         let mut c = client.get_multiplexed_async_connection().await.ok()?;
-        let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("notify-keyspace-events").query_async(&mut c).await.ok()?;
+        let v: Vec<String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("notify-keyspace-events")
+            .query_async(&mut c)
+            .await
+            .ok()?;
         v.into_iter().nth(1)
     };
-    tokio::time::timeout(Duration::from_secs(3), fut).await.ok().flatten()
+    tokio::time::timeout(Duration::from_secs(3), fut)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Do these flags deliver keyspace events for DEL, SET and expiry?
@@ -191,19 +229,26 @@ pub fn keyspace_enabled(flags: &str) -> bool {
     has('K') && (has('A') || (has('g') && has('$') && has('x')))
 }
 
-async fn run_pg(url: &str, cache: &Weak<Mutex<SessionCache>>, shared: &PushShared) -> Result<(), String> {
-    let super::postgres::Connection { mut cfg, tls, .. } = super::postgres::Connection::from_url(url, &|k| std::env::var(k).ok())?;
+async fn run_pg(
+    url: &str,
+    cache: &Weak<Mutex<SessionCache>>,
+    shared: &PushShared,
+) -> Result<(), String> {
+    let super::postgres::Connection { mut cfg, tls, .. } =
+        super::postgres::Connection::from_url(url, &|k| std::env::var(k).ok())?;
     cfg.connect_timeout(Duration::from_secs(5));
     cfg.keepalives(true);
     if cfg.get_application_name().is_none() {
         cfg.application_name("next-auth-native-push");
     }
-    let (client, mut conn) = match tokio::time::timeout(Duration::from_secs(5), cfg.connect(tls)).await {
-        Err(_) => return Err("no answer within 5 s".into()),
-        Ok(Err(e)) => return Err(format!("{e}")),
-        Ok(Ok(p)) => p,
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Result<tokio_postgres::AsyncMessage, String>>();
+    let (client, mut conn) =
+        match tokio::time::timeout(Duration::from_secs(5), cfg.connect(tls)).await {
+            Err(_) => return Err("no answer within 5 s".into()),
+            Ok(Err(e)) => return Err(format!("{e}")),
+            Ok(Ok(p)) => p,
+        };
+    let (tx, mut rx) =
+        tokio::sync::mpsc::unbounded_channel::<Result<tokio_postgres::AsyncMessage, String>>();
     let driver = tokio::spawn(async move {
         let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
         while let Some(m) = messages.next().await {
@@ -214,7 +259,11 @@ async fn run_pg(url: &str, cache: &Weak<Mutex<SessionCache>>, shared: &PushShare
         }
         let _ = tx.send(Err("the connection closed".into()));
     });
-    let listen = tokio::time::timeout(Duration::from_secs(5), client.batch_execute(&format!("LISTEN {PG_CHANNEL}"))).await;
+    let listen = tokio::time::timeout(
+        Duration::from_secs(5),
+        client.batch_execute(&format!("LISTEN {PG_CHANNEL}")),
+    )
+    .await;
     match listen {
         Err(_) => {
             driver.abort();
@@ -239,12 +288,18 @@ async fn run_pg(url: &str, cache: &Weak<Mutex<SessionCache>>, shared: &PushShare
             Ok(Some(Err(e))) => break Err(e),
             Ok(Some(Ok(m))) => m,
         };
-        let tokio_postgres::AsyncMessage::Notification(n) = m else { continue };
+        let tokio_postgres::AsyncMessage::Notification(n) = m else {
+            continue;
+        };
         if n.channel() != PG_CHANNEL {
             continue;
         }
-        let Some(hash) = hex32(n.payload()) else { continue };
-        let Some(c) = cache.upgrade() else { break Ok(()) };
+        let Some(hash) = hex32(n.payload()) else {
+            continue;
+        };
+        let Some(c) = cache.upgrade() else {
+            break Ok(());
+        };
         let guard = c.lock();
         if let Ok(mut g) = guard {
             g.evict_sha256(&hash);

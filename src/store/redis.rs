@@ -116,14 +116,18 @@ impl Layout {
 
     /// The token of a session key (for push eviction).
     pub fn token_of<'a>(&self, key: &'a str) -> Option<&'a str> {
-        key.strip_prefix(self.session_prefix.as_str()).filter(|t| !t.is_empty())
+        key.strip_prefix(self.session_prefix.as_str())
+            .filter(|t| !t.is_empty())
     }
 }
 
 /// The TLS material of a `rediss://` store, built in this one place: the CA
 /// file's PEM when `ssl-ca` is given, else the system's roots.
 pub fn redis_tls_config(ca_pem: Option<Vec<u8>>) -> TlsCertificates {
-    TlsCertificates { client_tls: None, root_cert: ca_pem }
+    TlsCertificates {
+        client_tls: None,
+        root_cert: ca_pem,
+    }
 }
 
 pub struct RedisSource {
@@ -152,7 +156,8 @@ fn split_ca(url: &str) -> Result<(String, Option<Vec<u8>>), String> {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if matches!(k, "ssl-ca" | "ssl_ca" | "sslca") {
             let path = v.replace("%2F", "/").replace("%2f", "/");
-            let pem = std::fs::read(&path).map_err(|e| format!("database.url: cannot read ssl-ca file {path}: {e}"))?;
+            let pem = std::fs::read(&path)
+                .map_err(|e| format!("database.url: cannot read ssl-ca file {path}: {e}"))?;
             ca = Some(pem);
         } else {
             rest.push(pair);
@@ -177,7 +182,10 @@ pub fn client_for(url: &str) -> Result<(Client, String), String> {
     if ca.is_some() && !tls {
         return Err("database.url: ssl-ca needs a rediss:// URL".into());
     }
-    let info = url.as_str().into_connection_info().map_err(|e| format!("database.url is not a valid Redis URL ({e})"))?;
+    let info = url
+        .as_str()
+        .into_connection_info()
+        .map_err(|e| format!("database.url is not a valid Redis URL ({e})"))?;
     let label = format!(
         "Redis {}/{}{}",
         match &info.addr {
@@ -198,10 +206,20 @@ pub fn client_for(url: &str) -> Result<(Client, String), String> {
 }
 
 impl RedisSource {
-    pub fn new(url: &str, layout: Layout, timeout: Duration) -> Result<(RedisSource, String), String> {
+    pub fn new(
+        url: &str,
+        layout: Layout,
+        timeout: Duration,
+    ) -> Result<(RedisSource, String), String> {
         let (client, label) = client_for(url)?;
         Ok((
-            RedisSource { client, conn: Mutex::new(None), connecting: tokio::sync::Mutex::new(()), layout, timeout },
+            RedisSource {
+                client,
+                conn: Mutex::new(None),
+                connecting: tokio::sync::Mutex::new(()),
+                layout,
+                timeout,
+            },
             label,
         ))
     }
@@ -222,12 +240,22 @@ impl RedisSource {
         if let Some(c) = self.current() {
             return Ok(c);
         }
-        let _guard = timeout_at(deadline, self.connecting.lock()).await.map_err(|_| LookupError::Timeout)?;
+        let _guard = timeout_at(deadline, self.connecting.lock())
+            .await
+            .map_err(|_| LookupError::Timeout)?;
         if let Some(c) = self.current() {
             return Ok(c);
         }
-        let cfg = AsyncConnectionConfig::new().set_connection_timeout(self.timeout).set_response_timeout(self.timeout);
-        let c = match timeout_at(deadline, self.client.get_multiplexed_async_connection_with_config(&cfg)).await {
+        let cfg = AsyncConnectionConfig::new()
+            .set_connection_timeout(self.timeout)
+            .set_response_timeout(self.timeout);
+        let c = match timeout_at(
+            deadline,
+            self.client
+                .get_multiplexed_async_connection_with_config(&cfg),
+        )
+        .await
+        {
             Err(_) => return Err(LookupError::Timeout),
             Ok(Err(e)) => return Err(redis_error(&e)),
             Ok(Ok(c)) => c,
@@ -244,8 +272,19 @@ impl RedisSource {
         }
     }
 
-    async fn get(&self, conn: &mut MultiplexedConnection, key: &str, deadline: Instant) -> Result<Option<Vec<u8>>, LookupError> {
-        let r = timeout_at(deadline, redis::cmd("GET").arg(key).query_async::<Option<Vec<u8>>>(conn)).await;
+    async fn get(
+        &self,
+        conn: &mut MultiplexedConnection,
+        key: &str,
+        deadline: Instant,
+    ) -> Result<Option<Vec<u8>>, LookupError> {
+        let r = timeout_at(
+            deadline,
+            redis::cmd("GET")
+                .arg(key)
+                .query_async::<Option<Vec<u8>>>(conn),
+        )
+        .await;
         match r {
             Err(_) => {
                 // The connection may be stuck behind a slow reply: open a fresh one next time.
@@ -253,11 +292,17 @@ impl RedisSource {
                 Err(LookupError::Timeout)
             }
             Ok(Err(e)) => {
-                if e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error() || e.is_timeout() {
+                if e.is_io_error()
+                    || e.is_connection_dropped()
+                    || e.is_unrecoverable_error()
+                    || e.is_timeout()
+                {
                     self.forget();
                 }
                 if e.kind() == redis::ErrorKind::TypeError || e.code() == Some("WRONGTYPE") {
-                    return Err(LookupError::BadResponse("a session or user key holds a non-string value".into()));
+                    return Err(LookupError::BadResponse(
+                        "a session or user key holds a non-string value".into(),
+                    ));
                 }
                 Err(redis_error(&e))
             }
@@ -265,7 +310,11 @@ impl RedisSource {
         }
     }
 
-    pub async fn find(&self, token: &str, deadline: Instant) -> Result<Option<Candidate>, LookupError> {
+    pub async fn find(
+        &self,
+        token: &str,
+        deadline: Instant,
+    ) -> Result<Option<Candidate>, LookupError> {
         let Some(key) = self.layout.session_key(token) else {
             return Ok(None);
         };
@@ -273,7 +322,9 @@ impl RedisSource {
         let Some(raw) = self.get(&mut conn, &key, deadline).await? else {
             return Ok(None);
         };
-        let session = parse_json(&raw).ok_or_else(|| LookupError::BadResponse("a session value is not a JSON object".into()))?;
+        let session = parse_json(&raw).ok_or_else(|| {
+            LookupError::BadResponse("a session value is not a JSON object".into())
+        })?;
         // The stored token must be the one asked for (it always is, unless the data is corrupt).
         if let Some(t) = session.get("sessionToken") {
             if t.as_str() != Some(token) {
@@ -281,17 +332,31 @@ impl RedisSource {
             }
         }
         let Some(user_id) = session.get("userId").and_then(id_text) else {
-            return Err(LookupError::BadResponse("a session value has no userId".into()));
+            return Err(LookupError::BadResponse(
+                "a session value has no userId".into(),
+            ));
         };
-        let expires_ms = session.get("expires").and_then(|v| v.as_str()).and_then(time::parse_iso_ms);
+        let expires_ms = session
+            .get("expires")
+            .and_then(|v| v.as_str())
+            .and_then(time::parse_iso_ms);
         let Some(user_key) = self.layout.key(&self.layout.user_prefix, &user_id) else {
             return Ok(None);
         };
         let Some(raw) = self.get(&mut conn, &user_key, deadline).await? else {
             // An orphaned session: no user behind it (DB_NO_USER, as for SQL's LEFT JOIN).
-            return Ok(Some(Candidate::Row { expires_ms, user: User { id: None, name: None, email: None, image: None } }));
+            return Ok(Some(Candidate::Row {
+                expires_ms,
+                user: User {
+                    id: None,
+                    name: None,
+                    email: None,
+                    image: None,
+                },
+            }));
         };
-        let user = parse_json(&raw).ok_or_else(|| LookupError::BadResponse("a user value is not a JSON object".into()))?;
+        let user = parse_json(&raw)
+            .ok_or_else(|| LookupError::BadResponse("a user value is not a JSON object".into()))?;
         let text = |k: &str| user.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         Ok(Some(Candidate::Row {
             expires_ms,
@@ -334,7 +399,11 @@ pub fn redis_error(e: &redis::RedisError) -> LookupError {
         return LookupError::Timeout;
     }
     if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
-        return LookupError::Unavailable(format!("{:?}: {}", e.kind(), e.detail().unwrap_or("connection failed")));
+        return LookupError::Unavailable(format!(
+            "{:?}: {}",
+            e.kind(),
+            e.detail().unwrap_or("connection failed")
+        ));
     }
     match e.code() {
         Some(code) => LookupError::Query(format!("server error {code}")),

@@ -111,7 +111,11 @@ impl Mapping {
             int_unit: match m.expires_unit.as_deref() {
                 None | Some("ms") => IntUnit::Millis,
                 Some("s") => IntUnit::Seconds,
-                Some(other) => return Err(format!("expiresUnit must be \"ms\" or \"s\", not {other:?}")),
+                Some(other) => {
+                    return Err(format!(
+                        "expiresUnit must be \"ms\" or \"s\", not {other:?}"
+                    ))
+                }
             },
         };
         out.validate()?;
@@ -119,7 +123,10 @@ impl Mapping {
     }
 
     fn validate(&self) -> Result<(), String> {
-        for (what, t) in [("sessionTable", &self.session_table), ("userTable", &self.user_table)] {
+        for (what, t) in [
+            ("sessionTable", &self.session_table),
+            ("userTable", &self.user_table),
+        ] {
             let parts: Vec<&str> = t.split('.').collect();
             if parts.len() > 2 || !parts.iter().all(|p| valid_ident(p)) {
                 return Err(format!("{what} {t:?} is not a valid table name ([A-Za-z_][A-Za-z0-9_]*, optionally schema.table)"));
@@ -137,7 +144,9 @@ impl Mapping {
         for (what, c) in cols {
             if let Some(c) = c {
                 if !valid_ident(c) {
-                    return Err(format!("column {what} {c:?} is not a valid identifier ([A-Za-z_][A-Za-z0-9_]*)"));
+                    return Err(format!(
+                        "column {what} {c:?} is not a valid identifier ([A-Za-z_][A-Za-z0-9_]*)"
+                    ));
                 }
             }
         }
@@ -200,7 +209,9 @@ mod tests {
              FROM \"Session\" AS s LEFT JOIN \"User\" AS u ON u.\"id\" = s.\"userId\" WHERE s.\"sessionToken\" = $1 LIMIT 2"
         );
         let g = Mapping::preset("pg-adapter").unwrap();
-        assert!(g.sql("?1").contains("FROM \"sessions\" AS s LEFT JOIN \"users\" AS u"));
+        assert!(g
+            .sql("?1")
+            .contains("FROM \"sessions\" AS s LEFT JOIN \"users\" AS u"));
         assert!(g.sql("?1").ends_with("= ?1 LIMIT 2"));
         assert!(Mapping::preset("mongo").is_err());
         let d = Mapping::preset("drizzle").unwrap();
@@ -223,13 +234,34 @@ mod tests {
         assert!(sql.contains("CAST(NULL AS TEXT) FROM"));
         assert!(sql.contains("WHERE s.\"token\" = $1"));
         assert_eq!(m.int_unit, IntUnit::Seconds);
-        for bad in ["", "a b", "x\"; DROP TABLE users; --", "1abc", "a.b.c", "ä", &"a".repeat(64), "a-b", "a.", ".a"] {
-            let r = Mapping::custom(MappingInput { session_table: Some(bad.into()), ..Default::default() });
+        for bad in [
+            "",
+            "a b",
+            "x\"; DROP TABLE users; --",
+            "1abc",
+            "a.b.c",
+            "ä",
+            &"a".repeat(64),
+            "a-b",
+            "a.",
+            ".a",
+        ] {
+            let r = Mapping::custom(MappingInput {
+                session_table: Some(bad.into()),
+                ..Default::default()
+            });
             assert!(r.is_err(), "{bad:?}");
-            let r = Mapping::custom(MappingInput { session_token: Some(bad.into()), ..Default::default() });
+            let r = Mapping::custom(MappingInput {
+                session_token: Some(bad.into()),
+                ..Default::default()
+            });
             assert!(r.is_err(), "{bad:?}");
         }
-        assert!(Mapping::custom(MappingInput { expires_unit: Some("us".into()), ..Default::default() }).is_err());
+        assert!(Mapping::custom(MappingInput {
+            expires_unit: Some("us".into()),
+            ..Default::default()
+        })
+        .is_err());
     }
 }
 
@@ -278,12 +310,22 @@ mod mysql_tests {
              FROM `Session` AS s LEFT JOIN `User` AS u ON u.`id` = s.`userId` WHERE s.`sessionToken` = ? AND CAST(s.`sessionToken` AS BINARY) = CAST(? AS BINARY) LIMIT 2"
         );
         let d = Mapping::preset("drizzle").unwrap();
-        assert!(d.sql_mysql().contains("FROM `session` AS s LEFT JOIN `user` AS u"));
-        assert!(d.sql("$1").contains("FROM \"session\" AS s LEFT JOIN \"user\" AS u"));
-        let c = Mapping::custom(MappingInput { session_table: Some("auth.logins".into()), image: Some(String::new()), ..Default::default() })
-            .unwrap();
+        assert!(d
+            .sql_mysql()
+            .contains("FROM `session` AS s LEFT JOIN `user` AS u"));
+        assert!(d
+            .sql("$1")
+            .contains("FROM \"session\" AS s LEFT JOIN \"user\" AS u"));
+        let c = Mapping::custom(MappingInput {
+            session_table: Some("auth.logins".into()),
+            image: Some(String::new()),
+            ..Default::default()
+        })
+        .unwrap();
         assert!(c.sql_mysql().contains("FROM `auth`.`logins` AS s"));
         assert!(c.sql_mysql().contains("CAST(NULL AS CHAR) FROM"));
-        assert!(Mapping::preset("mongo").unwrap_err().contains("upstash-redis"));
+        assert!(Mapping::preset("mongo")
+            .unwrap_err()
+            .contains("upstash-redis"));
     }
 }

@@ -63,7 +63,12 @@ fn uri_path(uri: &str) -> String {
 
 impl SqliteSource {
     /// `url`: a file path, `sqlite:<path>`, or a `file:` URI.
-    pub fn new(url: &str, sql: String, int_unit: IntUnit, pool_max: usize) -> Result<(SqliteSource, String), String> {
+    pub fn new(
+        url: &str,
+        sql: String,
+        int_unit: IntUnit,
+        pool_max: usize,
+    ) -> Result<(SqliteSource, String), String> {
         let (path, uri) = if let Some(rest) = url.strip_prefix("sqlite://") {
             (rest.to_owned(), false)
         } else if let Some(rest) = url.strip_prefix("sqlite:") {
@@ -81,11 +86,28 @@ impl SqliteSource {
         }
         let label = format!("SQLite {path}");
         let fs_path = if uri { uri_path(&path) } else { path.clone() };
-        let inner = Inner { path, uri, fs_path, sql, int_unit, idle: Mutex::new(Vec::new()) };
-        Ok((SqliteSource { inner: Arc::new(inner), permits: Arc::new(Semaphore::new(pool_max.max(1))) }, label))
+        let inner = Inner {
+            path,
+            uri,
+            fs_path,
+            sql,
+            int_unit,
+            idle: Mutex::new(Vec::new()),
+        };
+        Ok((
+            SqliteSource {
+                inner: Arc::new(inner),
+                permits: Arc::new(Semaphore::new(pool_max.max(1))),
+            },
+            label,
+        ))
     }
 
-    pub async fn find(&self, token: &str, deadline: Instant) -> Result<Option<Candidate>, LookupError> {
+    pub async fn find(
+        &self,
+        token: &str,
+        deadline: Instant,
+    ) -> Result<Option<Candidate>, LookupError> {
         let permit = match timeout_at(deadline, Arc::clone(&self.permits).acquire_owned()).await {
             Err(_) => return Err(LookupError::PoolExhausted),
             Ok(Err(_)) => return Err(LookupError::Unavailable("pool closed".into())),
@@ -93,7 +115,8 @@ impl SqliteSource {
         };
         let inner = Arc::clone(&self.inner);
         let token = token.to_owned();
-        let std_deadline = std::time::Instant::now() + deadline.saturating_duration_since(Instant::now());
+        let std_deadline =
+            std::time::Instant::now() + deadline.saturating_duration_since(Instant::now());
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             inner.run(&token, std_deadline)
@@ -112,12 +135,18 @@ impl Inner {
         if self.uri {
             flags |= OpenFlags::SQLITE_OPEN_URI;
         }
-        let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| LookupError::Unavailable(sqlite_error(&e)))?;
-        conn.execute_batch("PRAGMA query_only = ON").map_err(|e| LookupError::Unavailable(sqlite_error(&e)))?;
+        let conn = Connection::open_with_flags(&self.path, flags)
+            .map_err(|e| LookupError::Unavailable(sqlite_error(&e)))?;
+        conn.execute_batch("PRAGMA query_only = ON")
+            .map_err(|e| LookupError::Unavailable(sqlite_error(&e)))?;
         Ok(conn)
     }
 
-    fn run(&self, token: &str, deadline: std::time::Instant) -> Result<Option<Candidate>, LookupError> {
+    fn run(
+        &self,
+        token: &str,
+        deadline: std::time::Instant,
+    ) -> Result<Option<Candidate>, LookupError> {
         let current = file_id(&self.fs_path);
         let pooled = self.idle.lock().ok().and_then(|mut v| {
             // Connections to a file that is no longer at the path are closed.
@@ -136,7 +165,10 @@ impl Inner {
         let _ = conn.progress_handler(1000, Some(move || std::time::Instant::now() >= deadline));
         let out = self.query(&conn, token);
         let _ = conn.progress_handler(0, None::<fn() -> bool>);
-        let healthy = !matches!(out, Err(LookupError::Unavailable(_)) | Err(LookupError::Timeout));
+        let healthy = !matches!(
+            out,
+            Err(LookupError::Unavailable(_)) | Err(LookupError::Timeout)
+        );
         if healthy {
             if let Ok(mut idle) = self.idle.lock() {
                 idle.push((conn, current));
@@ -174,7 +206,12 @@ impl Inner {
                 _ => Err(LookupError::Query(format!("column {i} is not text"))),
             }
         };
-        let user = User { id: text(1)?, name: text(2)?, email: text(3)?, image: text(4)? };
+        let user = User {
+            id: text(1)?,
+            name: text(2)?,
+            email: text(3)?,
+            image: text(4)?,
+        };
         if rows.next().map_err(query_error)?.is_some() {
             return Err(LookupError::Ambiguous);
         }
@@ -214,9 +251,16 @@ impl CodeName for rusqlite::ffi::Error {
 /// bound values, so they are safe to log.
 fn query_error(e: rusqlite::Error) -> LookupError {
     match &e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::OperationInterrupted => LookupError::Timeout,
         rusqlite::Error::SqliteFailure(f, _)
-            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+            if f.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            LookupError::Timeout
+        }
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
         {
             LookupError::Unavailable(sqlite_error(&e))
         }
@@ -229,15 +273,25 @@ mod tests {
     use super::*;
 
     fn temp(tag: &str) -> std::path::PathBuf {
-        let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let n = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
         std::env::temp_dir().join(format!("nan-sqlite-{tag}-{}-{n}.db", std::process::id()))
     }
 
     fn seed(path: &std::path::Path, tokens: &[&str]) {
         let c = Connection::open(path).unwrap();
-        c.execute_batch("CREATE TABLE s (tok TEXT, exp INTEGER, id TEXT, name TEXT, email TEXT, image TEXT)").unwrap();
+        c.execute_batch(
+            "CREATE TABLE s (tok TEXT, exp INTEGER, id TEXT, name TEXT, email TEXT, image TEXT)",
+        )
+        .unwrap();
         for t in tokens {
-            c.execute("INSERT INTO s VALUES (?1, 4102444800000, 'u1', NULL, NULL, NULL)", [t]).unwrap();
+            c.execute(
+                "INSERT INTO s VALUES (?1, 4102444800000, 'u1', NULL, NULL, NULL)",
+                [t],
+            )
+            .unwrap();
         }
     }
 
@@ -250,12 +304,22 @@ mod tests {
         seed(&fresh, &["kept"]);
         let sql = "SELECT exp, id, name, email, image FROM s WHERE tok = ?1".to_owned();
         let (src, _) = SqliteSource::new(live.to_str().unwrap(), sql, IntUnit::Millis, 2).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let find = |t: &str| rt.block_on(src.find(t, Instant::now() + Duration::from_secs(2))).unwrap().is_some();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let find = |t: &str| {
+            rt.block_on(src.find(t, Instant::now() + Duration::from_secs(2)))
+                .unwrap()
+                .is_some()
+        };
         assert!(find("revoked"));
         assert!(find("kept"));
         std::fs::rename(&fresh, &live).unwrap();
-        assert!(!find("revoked"), "the pooled connection still read the replaced file");
+        assert!(
+            !find("revoked"),
+            "the pooled connection still read the replaced file"
+        );
         assert!(find("kept"));
         let _ = std::fs::remove_file(&live);
     }

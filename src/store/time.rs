@@ -66,8 +66,15 @@ pub fn format_iso_ms(ms: i64) -> Option<String> {
     if !(0..=9999).contains(&y) {
         return None;
     }
-    let (h, mi, s, milli) = (rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000);
-    Some(format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z"))
+    let (h, mi, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
+    Some(format!(
+        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z"
+    ))
 }
 
 struct Cursor<'a> {
@@ -106,7 +113,10 @@ impl Cursor<'_> {
 /// `HH:MM[:SS[.fraction]]`, then optionally `Z`, `±HH:MM`, `±HHMM` or `±HH`.
 /// No offset means UTC. Fractions beyond milliseconds are truncated.
 pub fn parse_iso_ms(s: &str) -> Option<i64> {
-    let mut c = Cursor { b: s.as_bytes(), i: 0 };
+    let mut c = Cursor {
+        b: s.as_bytes(),
+        i: 0,
+    };
     let y = c.digits(4)?;
     if !c.eat(b'-') {
         return None;
@@ -161,7 +171,11 @@ pub fn parse_iso_ms(s: &str) -> Option<i64> {
                 let oh = c.digits(2)?;
                 // `±HH:MM`, `±HHMM` or `±HH`
                 let colon = c.eat(b':');
-                let om = if colon || c.peek().is_some() { c.digits(2)? } else { 0 };
+                let om = if colon || c.peek().is_some() {
+                    c.digits(2)?
+                } else {
+                    0
+                };
                 if oh > 23 || om > 59 {
                     return None;
                 }
@@ -175,7 +189,8 @@ pub fn parse_iso_ms(s: &str) -> Option<i64> {
         return None;
     }
     let days = days_from_civil(i64::from(y), mo, d);
-    let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec) - offset_min * 60;
+    let secs =
+        days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec) - offset_min * 60;
     Some(secs * 1000 + i64::from(milli))
 }
 
@@ -196,9 +211,15 @@ mod tests {
     #[test]
     fn format_like_to_iso_string() {
         assert_eq!(format_iso_ms(0).unwrap(), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_iso_ms(1_798_418_743_123).unwrap(), "2026-12-28T00:45:43.123Z");
+        assert_eq!(
+            format_iso_ms(1_798_418_743_123).unwrap(),
+            "2026-12-28T00:45:43.123Z"
+        );
         assert_eq!(format_iso_ms(-1).unwrap(), "1969-12-31T23:59:59.999Z");
-        assert_eq!(format_iso_ms(951_782_400_000).unwrap(), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            format_iso_ms(951_782_400_000).unwrap(),
+            "2000-02-29T00:00:00.000Z"
+        );
         assert!(format_iso_ms(i64::MAX).is_none());
     }
 
@@ -217,17 +238,39 @@ mod tests {
         ] {
             assert_eq!(parse_iso_ms(s), Some(t), "{s}");
         }
-        assert_eq!(parse_iso_ms("2026-12-28"), Some(days_from_civil(2026, 12, 28) * 86_400_000));
-        assert_eq!(parse_iso_ms("2026-12-28 00:45"), Some(days_from_civil(2026, 12, 28) * 86_400_000 + 45 * 60_000));
+        assert_eq!(
+            parse_iso_ms("2026-12-28"),
+            Some(days_from_civil(2026, 12, 28) * 86_400_000)
+        );
+        assert_eq!(
+            parse_iso_ms("2026-12-28 00:45"),
+            Some(days_from_civil(2026, 12, 28) * 86_400_000 + 45 * 60_000)
+        );
         assert_eq!(parse_iso_ms("2026-12-28T00:45:43.1Z"), Some(t - 23));
         for bad in [
-            "", "2026", "2026-13-01", "2026-02-30", "2025-02-29", "2026-12-28T24:00:00Z", "2026-12-28T00:60:00Z",
-            "2026-12-28T00:00:00.Z", "2026-12-28T00:00:00.1234567890Z", "2026-12-28T00:00:00ZZ", "2026-12-28X00:00",
-            " 2026-12-28", "2026-12-28T00:00:00+24:00", "+02026-12-28", "2026-12-28T00:00:00 UTC", "١٩٧٠-01-01",
+            "",
+            "2026",
+            "2026-13-01",
+            "2026-02-30",
+            "2025-02-29",
+            "2026-12-28T24:00:00Z",
+            "2026-12-28T00:60:00Z",
+            "2026-12-28T00:00:00.Z",
+            "2026-12-28T00:00:00.1234567890Z",
+            "2026-12-28T00:00:00ZZ",
+            "2026-12-28X00:00",
+            " 2026-12-28",
+            "2026-12-28T00:00:00+24:00",
+            "+02026-12-28",
+            "2026-12-28T00:00:00 UTC",
+            "١٩٧٠-01-01",
         ] {
             assert_eq!(parse_iso_ms(bad), None, "{bad:?}");
         }
-        assert_eq!(parse_iso_ms("2024-02-29T00:00:00Z"), Some(days_from_civil(2024, 2, 29) * 86_400_000));
+        assert_eq!(
+            parse_iso_ms("2024-02-29T00:00:00Z"),
+            Some(days_from_civil(2024, 2, 29) * 86_400_000)
+        );
     }
 
     #[test]

@@ -25,7 +25,9 @@ use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -54,8 +56,8 @@ impl TlsMode {
             "verify-full" => TlsMode::VerifyFull,
             other => {
                 return Err(TlsError(format!(
-                    "sslmode {other:?} is not one of disable, prefer, require, verify-ca, verify-full"
-                )))
+                "sslmode {other:?} is not one of disable, prefer, require, verify-ca, verify-full"
+            )))
             }
         })
     }
@@ -77,7 +79,10 @@ impl TlsMode {
 
     /// A server without TLS is a failure, not a plaintext connection.
     pub fn mandatory(self) -> bool {
-        matches!(self, TlsMode::Require | TlsMode::VerifyCa | TlsMode::VerifyFull)
+        matches!(
+            self,
+            TlsMode::Require | TlsMode::VerifyCa | TlsMode::VerifyFull
+        )
     }
 
     /// The certificate chain is verified against root certificates.
@@ -131,15 +136,24 @@ pub fn provider() -> Arc<CryptoProvider> {
 pub fn client_config(mode: TlsMode, roots: &RootCerts) -> Result<Arc<ClientConfig>, TlsError> {
     let provider = provider();
     let verifier: Arc<dyn ServerCertVerifier> = match mode {
-        TlsMode::Disable => return Err(TlsError("TLS is disabled (mode disable): no TLS configuration to build".into())),
-        TlsMode::Prefer | TlsMode::Require => Arc::new(NoVerification { algs: provider.signature_verification_algorithms }),
+        TlsMode::Disable => {
+            return Err(TlsError(
+                "TLS is disabled (mode disable): no TLS configuration to build".into(),
+            ))
+        }
+        TlsMode::Prefer | TlsMode::Require => Arc::new(NoVerification {
+            algs: provider.signature_verification_algorithms,
+        }),
         TlsMode::VerifyCa => Arc::new(ChainOnly {
             roots: Arc::new(load_roots(roots)?),
             algs: provider.signature_verification_algorithms,
         }),
-        TlsMode::VerifyFull => WebPkiServerVerifier::builder_with_provider(Arc::new(load_roots(roots)?), Arc::clone(&provider))
-            .build()
-            .map_err(|e| TlsError(format!("cannot build the certificate verifier: {e}")))?,
+        TlsMode::VerifyFull => WebPkiServerVerifier::builder_with_provider(
+            Arc::new(load_roots(roots)?),
+            Arc::clone(&provider),
+        )
+        .build()
+        .map_err(|e| TlsError(format!("cannot build the certificate verifier: {e}")))?,
     };
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -160,7 +174,11 @@ pub fn load_roots(roots: &RootCerts) -> Result<RootCertStore, TlsError> {
             let found = rustls_native_certs::load_native_certs();
             let (added, _ignored) = store.add_parsable_certificates(found.certs);
             if added == 0 {
-                let why = found.errors.first().map(|e| format!(" ({e})")).unwrap_or_default();
+                let why = found
+                    .errors
+                    .first()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default();
                 return Err(TlsError(format!(
                     "no CA certificates found in the system store{why}: install the ca-certificates package, \
                      or name your provider's CA file with sslrootcert=<file>"
@@ -168,9 +186,14 @@ pub fn load_roots(roots: &RootCerts) -> Result<RootCertStore, TlsError> {
             }
         }
         RootCerts::File(path) => {
-            let pem = std::fs::read(path)
-                .map_err(|e| TlsError(format!("cannot read the root certificate file {}: {e}", path.display())))?;
-            add_pem(&mut store, &pem).map_err(|e| TlsError(format!("root certificate file {}: {e}", path.display())))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                TlsError(format!(
+                    "cannot read the root certificate file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            add_pem(&mut store, &pem)
+                .map_err(|e| TlsError(format!("root certificate file {}: {e}", path.display())))?;
         }
         RootCerts::Pem(pem) => add_pem(&mut store, pem)?,
     }
@@ -181,19 +204,27 @@ fn add_pem(store: &mut RootCertStore, pem: &[u8]) -> Result<(), TlsError> {
     let mut n = 0;
     for cert in CertificateDer::pem_slice_iter(pem) {
         let cert = cert.map_err(|e| TlsError(format!("not valid PEM ({e})")))?;
-        store.add(cert).map_err(|e| TlsError(format!("a certificate cannot be used as a root ({e})")))?;
+        store
+            .add(cert)
+            .map_err(|e| TlsError(format!("a certificate cannot be used as a root ({e})")))?;
         n += 1;
     }
     if n == 0 {
-        return Err(TlsError("no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into()));
+        return Err(TlsError(
+            "no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into(),
+        ));
     }
     Ok(())
 }
 
 /// The rustls name for `host`: an IP address or a DNS name.
 pub fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
-    let h = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    ServerName::try_from(h.to_owned()).map_err(|_| TlsError(format!("{host:?} cannot be used as a TLS server name")))
+    let h = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    ServerName::try_from(h.to_owned())
+        .map_err(|_| TlsError(format!("{host:?} cannot be used as a TLS server name")))
 }
 
 /// `require`/`prefer`: any certificate, but the handshake must be signed by
@@ -256,7 +287,13 @@ impl ServerCertVerifier for ChainOnly {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let cert = ParsedCertificate::try_from(end_entity)?;
-        rustls::client::verify_server_cert_signed_by_trust_anchor(&cert, &self.roots, intermediates, now, self.algs.all)?;
+        rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &cert,
+            &self.roots,
+            intermediates,
+            now,
+            self.algs.all,
+        )?;
         Ok(ServerCertVerified::assertion())
     }
 
@@ -316,9 +353,15 @@ fn iso(t: &UnixTime) -> String {
 /// One rustls error as a sentence.
 pub fn describe_rustls(e: &rustls::Error) -> String {
     match e {
-        rustls::Error::InvalidCertificate(c) => format!("server certificate rejected: {}", describe_cert(c)),
-        rustls::Error::AlertReceived(a) => format!("the server ended the TLS handshake (alert: {a:?})"),
-        rustls::Error::PeerIncompatible(p) => format!("no TLS version or cipher in common with the server ({p:?})"),
+        rustls::Error::InvalidCertificate(c) => {
+            format!("server certificate rejected: {}", describe_cert(c))
+        }
+        rustls::Error::AlertReceived(a) => {
+            format!("the server ended the TLS handshake (alert: {a:?})")
+        }
+        rustls::Error::PeerIncompatible(p) => {
+            format!("no TLS version or cipher in common with the server ({p:?})")
+        }
         other => format!("TLS handshake failed: {other}"),
     }
 }
@@ -428,7 +471,11 @@ mod tests {
         assert_eq!(TlsMode::from_libpq("allow").unwrap(), TlsMode::Prefer);
         assert!(TlsMode::from_libpq("verify_full").is_err());
         assert!(TlsMode::from_libpq("REQUIRE").is_err());
-        assert!(!TlsMode::Prefer.mandatory() && TlsMode::Require.mandatory() && !TlsMode::Require.verifies());
+        assert!(
+            !TlsMode::Prefer.mandatory()
+                && TlsMode::Require.mandatory()
+                && !TlsMode::Require.verifies()
+        );
         assert!(TlsMode::VerifyCa.verifies() && !TlsMode::Disable.encrypts());
     }
 
@@ -436,9 +483,17 @@ mod tests {
     fn configs() {
         assert!(client_config(TlsMode::Disable, &RootCerts::System).is_err());
         // No roots are read when nothing is verified.
-        assert!(client_config(TlsMode::Require, &RootCerts::File("/nonexistent/ca.pem".into())).is_ok());
+        assert!(client_config(
+            TlsMode::Require,
+            &RootCerts::File("/nonexistent/ca.pem".into())
+        )
+        .is_ok());
         assert!(client_config(TlsMode::Prefer, &RootCerts::Pem(Vec::new())).is_ok());
-        let e = client_config(TlsMode::VerifyFull, &RootCerts::File("/nonexistent/ca.pem".into())).unwrap_err();
+        let e = client_config(
+            TlsMode::VerifyFull,
+            &RootCerts::File("/nonexistent/ca.pem".into()),
+        )
+        .unwrap_err();
         assert!(e.0.contains("/nonexistent/ca.pem"), "{e}");
         let e = client_config(TlsMode::VerifyCa, &RootCerts::Pem(b"hello".to_vec())).unwrap_err();
         assert!(e.0.contains("no PEM certificate"), "{e}");
@@ -448,8 +503,14 @@ mod tests {
 
     #[test]
     fn names() {
-        assert!(matches!(server_name("db.example.com"), Ok(ServerName::DnsName(_))));
-        assert!(matches!(server_name("127.0.0.1"), Ok(ServerName::IpAddress(_))));
+        assert!(matches!(
+            server_name("db.example.com"),
+            Ok(ServerName::DnsName(_))
+        ));
+        assert!(matches!(
+            server_name("127.0.0.1"),
+            Ok(ServerName::IpAddress(_))
+        ));
         assert!(matches!(server_name("[::1]"), Ok(ServerName::IpAddress(_))));
         assert!(server_name("bad host").is_err());
     }
@@ -474,7 +535,10 @@ mod tests {
         let mut c = vec![0x30, 0x0f, 0x30, 0x00, 0x30, 0x0b, 0x06, 0x09];
         c.extend_from_slice(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]);
         use sha2::Digest;
-        assert_eq!(tls_server_end_point(&c).unwrap(), sha2::Sha256::digest(&c).to_vec());
+        assert_eq!(
+            tls_server_end_point(&c).unwrap(),
+            sha2::Sha256::digest(&c).to_vec()
+        );
         c[16] = 0x0c;
         assert_eq!(tls_server_end_point(&c).unwrap().len(), 48);
         c[16] = 0x0a; // RSASSA-PSS: undefined here

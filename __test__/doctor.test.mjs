@@ -60,11 +60,12 @@ describe('doctor: JWT strategy, cookies minted by next-auth', { timeout: 180_000
   })
 
   const CODES = ['OK', 'NO_SECRET', 'NO_COOKIE', 'COOKIE_NAME_MISMATCH', 'DUPLICATE_COOKIE', 'CHUNKS_INVALID', 'MALFORMED',
-    'HEADER_NOT_ALLOWED', 'DECRYPT_FAILED', 'EXPIRED', 'NOT_YET_VALID', 'CLAIM_INVALID', 'TOO_LARGE']
+    'HEADER_NOT_ALLOWED', 'DECRYPT_FAILED', 'SIGNATURE_INVALID', 'EXPIRED', 'NOT_YET_VALID', 'CLAIM_INVALID', 'TOO_LARGE']
   for (const code of CODES) {
     test(`${code}: checklist, code and fix, exit status`, async () => {
       const c = cases[code]
-      const r = await doctor(c.noEnvSecret ? bare : dir, ['--cookie', c.cookie])
+      const jws = c.params?.jwt ? ['--jws-algorithms', c.params.jwt.algorithms.join(','), '--jws-secret', c.params.jwt.secret] : []
+      const r = await doctor(c.noEnvSecret ? bare : dir, ['--cookie', c.cookie, ...jws])
       assert.equal(r.status, code === 'OK' ? 0 : 1, r.stdout + r.stderr)
       const last = lastLine(r.stdout)
       assert.ok(last === 'OK' ? code === 'OK' : last.startsWith(`${code}: `), last)

@@ -21,12 +21,16 @@ const USAGE = `usage: next-auth-native doctor [options]
   --database-url <url>         database sessions: PostgreSQL URL or SQLite file
   --session-endpoint <url>     database sessions: ask the app's own /api/auth/session
   --schema <prisma|pg-adapter|JSON> the schema preset (default prisma) or a JSON mapping
+  --jws-algorithms <a,b>       app-signed JWS tokens (withAuth's jwt option): the algorithms, e.g. HS256
+  --jws-secret <secret>        … and the HMAC secret (HS*), or
+  --jws-public-key-file <file> … the PEM public key (RS*, PS*, ES*, EdDSA)
   --dir <app dir>              where the .env files are (default: the current directory)
   --mode <mode>                development | production | test (default: NODE_ENV, else development)`
 
 function parseArgs(argv) {
   const out = {}
-  const flags = new Set(['cookie', 'cookie-file', 'url', 'secret', 'database-url', 'session-endpoint', 'schema', 'dir', 'mode'])
+  const flags = new Set(['cookie', 'cookie-file', 'url', 'secret', 'database-url', 'session-endpoint', 'schema', 'dir', 'mode',
+    'jws-algorithms', 'jws-secret', 'jws-public-key-file'])
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === 'doctor' && i === 0) continue
@@ -38,6 +42,15 @@ function parseArgs(argv) {
     out[m[1]] = v
   }
   return out
+}
+
+/** withAuth's `jwt` option for app-signed JWS tokens, from the --jws-* flags (undefined without them). */
+function jwsOf(args) {
+  if (args['jws-algorithms'] === undefined) return undefined
+  const jwt = { algorithms: args['jws-algorithms'].split(',').map((a) => a.trim()).filter(Boolean) }
+  if (args['jws-secret'] !== undefined) jwt.secret = args['jws-secret']
+  if (args['jws-public-key-file'] !== undefined) jwt.publicKey = readFileSync(args['jws-public-key-file'], 'utf8')
+  return jwt
 }
 
 /** KEY=value lines as dotenv reads them (enough to say where a key came from). */
@@ -165,7 +178,7 @@ async function main() {
     ? { req, strategy: 'database', sessionEndpoint: endpoint, cacheTtlMs: 0 }
     : database
     ? { req, strategy: 'database', database: { url: database, schema: schemaOf(args.schema) }, cacheTtlMs: 0 }
-    : { req, strategy: 'jwt', secret }
+    : { req, strategy: 'jwt', secret, jwt: jwsOf(args) }
   const r = await explainSession(params)
 
   // 3. Cookie names: which are read and why, which the header holds.

@@ -36,13 +36,19 @@ export interface CodeInfo {
   joseCode: string
 }
 
+/** The identity MAC key for the app's secrets, or null when none is non-empty. */
+export declare function compileIdentityKey(secrets: Array<SecretInput>): ExternalObject<IdentityKey> | null
+
 /**
  * Derives a next-auth v4 key (session key for salt "", check-cookie keys
  * otherwise) once, for `encodeWithKey`/`decodeWithKey`.
  */
 export declare function compileKey(secret: SecretInput, salt: string): ExternalObject<V4Key>
 
-/** Compiles a middleware path policy once per options object. */
+/**
+ * Compiles a middleware path policy once per options object; a bad
+ * `publicPaths`/`protectedPaths` entry throws an error that shows the fix.
+ */
 export declare function compilePolicy(init: PolicyInit): ExternalObject<Policy>
 
 /** Compiles a reader: cookie names, rules and derived keys, once per configuration. */
@@ -93,6 +99,12 @@ export interface ExplainResult {
 /** getToken's decision, explained: the same reader, the same read. */
 export declare function explainToken(reader: ExternalObject<ReaderSet>, cookie: string | undefined | null, names: Array<string> | undefined | null, values: Array<string> | undefined | null, authorization: string | undefined | null, raw: boolean, choice: NameChoiceInit): ExplainResult
 
+/**
+ * The request header of each `forwardIdentity` claim; throws (with the fix)
+ * for names that cannot be forwarded.
+ */
+export declare function identityHeaderNames(claims: Array<string>): Array<string>
+
 export interface JwsOptions {
   /** e.g. ["HS256"] or ["RS256", "PS256"]; one key type. */
   algorithms: Array<string>
@@ -141,10 +153,10 @@ export declare function readCookie(reader: ExternalObject<ReaderSet>, cookie: st
 export interface ReaderInit {
   secrets: Array<SecretInput>
   /**
-   * Absent: next-auth's default, read from the environment at each call
-   * (the JS side passes it only when `process.env` is the OS environment).
+   * Resolved by the JS side: `params.secureCookie`, or next-auth's env
+   * default (`defaultSecureCookie` in lib/jwt.js).
    */
-  secureCookie?: boolean
+  secureCookie: boolean
   cookieName?: string
   salt?: string
   jwt?: JwsOptions
@@ -220,10 +232,13 @@ export interface SessionLookup {
 }
 
 export interface SessionStoreInit {
-  /** PostgreSQL URL, SQLite file, or (with `endpoint`) the session endpoint URL. */
+  /**
+   * PostgreSQL URL (libpq `sslmode`/`sslrootcert`, `pgbouncer=true` for transaction-mode
+   * poolers), SQLite file, or (with `endpoint`) the session endpoint URL.
+   */
   url: string
   endpoint: boolean
-  /** "prisma" | "pg-adapter" (ignored when `mapping` is given). */
+  /** "prisma" | "drizzle" | "kysely" | "pg-adapter" (ignored when `mapping` is given). */
   schema?: string
   mapping?: SchemaMappingInit
   poolMax?: number
@@ -245,5 +260,14 @@ export declare function sessionStoreLabel(store: ExternalObject<SessionStore>): 
 /** Is the store's revocation push subscription established? (Tests, diagnostics.) */
 export declare function sessionStorePushLive(store: ExternalObject<SessionStore>): boolean
 
+/** The `x-auth-mac` value for the forwarded claims and their header values. */
+export declare function signIdentity(key: ExternalObject<IdentityKey>, claims: Array<string>, values: Array<string>): string
+
 /** The Location of a denial (307 to the sign-in page with callbackUrl). */
 export declare function signInLocation(policy: ExternalObject<Policy>, origin: string, basePath: string, pathname: string, search: string): string
+
+/**
+ * Verifies an `x-auth-mac` value against the request's `x-auth-*` headers
+ * (lower-case names): `[claim, value, claim, value, ...]`, or null.
+ */
+export declare function verifyIdentity(key: ExternalObject<IdentityKey>, mac: string, names: Array<string>, values: Array<string>): Array<string> | null

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.compileIdentityKey = nativeBinding.compileIdentityKey
 module.exports.compileKey = nativeBinding.compileKey
 module.exports.compilePolicy = nativeBinding.compilePolicy
 module.exports.compileReader = nativeBinding.compileReader
@@ -844,6 +845,7 @@ module.exports.decodeWithKey = nativeBinding.decodeWithKey
 module.exports.encodeWithKey = nativeBinding.encodeWithKey
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.explainToken = nativeBinding.explainToken
+module.exports.identityHeaderNames = nativeBinding.identityHeaderNames
 module.exports.middlewareRoute = nativeBinding.middlewareRoute
 module.exports.parseNextauthUrl = nativeBinding.parseNextauthUrl
 module.exports.readBearer = nativeBinding.readBearer
@@ -856,4 +858,6 @@ module.exports.sessionExplain = nativeBinding.sessionExplain
 module.exports.sessionLookup = nativeBinding.sessionLookup
 module.exports.sessionStoreLabel = nativeBinding.sessionStoreLabel
 module.exports.sessionStorePushLive = nativeBinding.sessionStorePushLive
+module.exports.signIdentity = nativeBinding.signIdentity
 module.exports.signInLocation = nativeBinding.signInLocation
+module.exports.verifyIdentity = nativeBinding.verifyIdentity

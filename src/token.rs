@@ -168,32 +168,22 @@ pub struct Reader {
     cache: std::sync::Mutex<TokenCache>,
 }
 
-/// A compiled configuration: one reader when `secureCookie` is given, or
-/// both cookie-name variants when it follows the environment at call time,
-/// as next-auth's default does.
+/// A compiled configuration. `secureCookie` is always resolved by the JS
+/// side (`params.secureCookie`, or next-auth's env default read from
+/// `process.env` at call time), so this holds exactly one reader; the wrapper
+/// keeps the napi handle type stable.
 pub struct ReaderSet {
-    /// The reader for the given `secureCookie`, or for `false`.
     first: Reader,
-    /// With the environment default: the reader for `secureCookie: true`.
-    secure: Option<Reader>,
 }
 
 impl ReaderSet {
     pub fn fixed(reader: Reader) -> ReaderSet {
-        ReaderSet { first: reader, secure: None }
-    }
-
-    /// Chooses per call with [`cookies::secure_cookie_from_env`].
-    pub fn from_env(plain: Reader, secure: Reader) -> ReaderSet {
-        ReaderSet { first: plain, secure: Some(secure) }
+        ReaderSet { first: reader }
     }
 
     /// The reader for this call.
     pub fn get(&self) -> &Reader {
-        match &self.secure {
-            Some(secure) if cookies::secure_cookie_from_env() => secure,
-            _ => &self.first,
-        }
+        &self.first
     }
 }
 

@@ -17,6 +17,7 @@ pub mod jws;
 pub mod keys;
 pub mod middleware;
 pub mod store;
+pub mod reader;
 pub mod token;
 
 #[cfg(feature = "node")]

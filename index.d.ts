@@ -153,10 +153,10 @@ export declare function readCookie(reader: ExternalObject<ReaderSet>, cookie: st
 export interface ReaderInit {
   secrets: Array<SecretInput>
   /**
-   * Absent: next-auth's default, read from the environment at each call
-   * (the JS side passes it only when `process.env` is the OS environment).
+   * Resolved by the JS side: `params.secureCookie`, or next-auth's env
+   * default (`defaultSecureCookie` in lib/jwt.js).
    */
-  secureCookie?: boolean
+  secureCookie: boolean
   cookieName?: string
   salt?: string
   jwt?: JwsOptions

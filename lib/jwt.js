@@ -2,8 +2,6 @@
 // next-auth-native/jwt: drop-in for next-auth/jwt (getToken, encode, decode).
 const native = require('./native')
 const { randomUUID } = require('node:crypto')
-const { isMainThread } = require('node:worker_threads')
-const { isProxy } = require('node:util').types
 const { checkSecret, NextAuthNativeError } = require('./options')
 
 const DEFAULT_MAX_AGE = 30 * 24 * 60 * 60
@@ -95,14 +93,14 @@ function compileReader(secret, secureCookie, cookieName, salt, jwt, v5Fallback) 
   checkSecret(secret) // CONFIG_INVALID, thrown (checked off the fast path: only when the configuration changes)
   const key = [
     Array.isArray(secret) ? secret.map(secretId).join('\u0000') : secretId(secret),
-    secureCookie === undefined ? 2 : secureCookie ? 1 : 0, cookieName ?? '', salt === undefined ? '\u0001' : salt,
+    secureCookie ? 1 : 0, cookieName ?? '', salt === undefined ? '\u0001' : salt,
     jwt ? JSON.stringify(jwt) : '', v5Fallback ? 1 : 0,
   ].join('\u0002')
   let reader = readers.get(key)
   if (reader === undefined) {
     reader = native.compileReader({
       secrets: normalizeSecrets(secret),
-      secureCookie, // undefined: the native side applies next-auth's env default per call
+      secureCookie, // a boolean: secureCookieOf already applied next-auth's env default
       cookieName: typeof cookieName === 'string' ? cookieName : undefined,
       salt: typeof salt === 'string' ? salt : undefined,
       jwt: jwt ? jwsOptions(jwt) : undefined,
@@ -135,55 +133,19 @@ let warnedJwtConfig = false
 // ---------------------------------------------------------------------------
 // Reading the request.
 
-/** next-auth's env default for `secureCookie` (nextauth-v4.md §1.2). */
+/**
+ * next-auth's env default for `secureCookie`, read from `process.env` at
+ * call time as next-auth does. The one implementation: getToken, the
+ * database session reader and explainSession all come through here.
+ */
 function defaultSecureCookie() {
   return process.env.NEXTAUTH_URL?.startsWith('https://') ?? !!process.env.VERCEL
 }
 
-/**
- * `params.secureCookie`, or next-auth's env default. Returns undefined when
- * that default may be left to the native reader, which reads NEXTAUTH_URL
- * and VERCEL from the process environment itself (two `process.env` reads
- * cost more than the rest of a JS-side getToken call): only when
- * `process.env` is Node's OS-backed store, so that both see the same values.
- */
+/** `params.secureCookie`, or next-auth's env default: always a boolean for the native reader. */
 function secureCookieOf(params) {
   const secureCookie = params.secureCookie
-  if (secureCookie !== undefined) return !!secureCookie
-  return envIsOs() ? undefined : defaultSecureCookie()
-}
-
-const ENV_PROBE = Symbol('next-auth-native env probe')
-let probedEnv = null
-let probedIsOs = false
-
-/** Whether `process.env` is Node's OS environment store; re-checked when process.env is replaced. */
-function envIsOs() {
-  const env = process.env
-  if (env !== probedEnv) {
-    probedEnv = env
-    probedIsOs = isOsEnvStore(env)
-  }
-  return probedIsOs
-}
-
-/**
- * Node's env store, in the main thread, reads and writes the OS environment
- * (getenv/setenv), and rejects symbol keys with a TypeError. A copy (Jest's
- * sandbox, `process.env = {...}`), a Proxy, or a worker's private store does
- * not follow the OS environment; for those the JS side reads process.env.
- */
-function isOsEnvStore(env) {
-  // Bun and Deno implement process.env their own way: leave it to JS there.
-  if (process.versions.bun !== undefined || process.versions.deno !== undefined) return false
-  if (!isMainThread || env === null || typeof env !== 'object' || isProxy(env) || !Object.isExtensible(env)) return false
-  try {
-    env[ENV_PROBE] = ''
-  } catch (err) {
-    return err instanceof TypeError
-  }
-  delete env[ENV_PROBE]
-  return false
+  return secureCookie !== undefined ? !!secureCookie : defaultSecureCookie()
 }
 
 function defaultSecret() {
@@ -470,7 +432,7 @@ module.exports = { getToken, getTokenSync, encode, decode }
 // Internal helpers shared with the middleware module.
 Object.defineProperty(module.exports, '_internal', {
   value: {
-    compileReader, normalizeSecrets, pushList, sameList, readRequest, defaultSecureCookie, envIsOs, defaultSecret, readerFor, resolve,
+    compileReader, normalizeSecrets, pushList, sameList, readRequest, defaultSecureCookie, defaultSecret, readerFor, resolve,
     cookieHeaderOf, cookiePairs, secureCookieOf, explainWith, nameChoice, logDebug, codeOfDecodeError,
   },
   enumerable: false,

@@ -519,8 +519,7 @@ async function handleMiddleware(req, options, onSuccess) {
     }
     token = await jwt.getToken({
       req,
-      // next-auth's env default, from the NEXTAUTH_URL read above (one env read per request)
-      secureCookie: env.url?.startsWith('https://') ?? !!process.env.VERCEL,
+      // secureCookie unset: getToken applies next-auth's env default (its one owner)
       decode: options?.jwt?.decode,
       cookieName: options?.cookies?.sessionToken?.name,
       secret,

@@ -1,5 +1,5 @@
 //! The napi binding: thin conversions between JS values and the core. Every
-//! export catches panics (security.md RS-1); every failure is `null` or a
+//! export catches panics (docs/security.md RS-1); every failure is `null` or a
 //! thrown configuration error, never a crash.
 
 use crate::claims::now_seconds;
@@ -38,9 +38,9 @@ pub struct JwsOptions {
 #[napi(object)]
 pub struct ReaderInit {
     pub secrets: Vec<SecretInput>,
-    /// Absent: next-auth's default, read from the environment at each call
-    /// (the JS side passes it only when `process.env` is the OS environment).
-    pub secure_cookie: Option<bool>,
+    /// Resolved by the JS side: `params.secureCookie`, or next-auth's env
+    /// default (`defaultSecureCookie` in lib/jwt.js).
+    pub secure_cookie: bool,
     pub cookie_name: Option<String>,
     pub salt: Option<String>,
     pub jwt: Option<JwsOptions>,
@@ -66,10 +66,7 @@ pub fn compile_reader(init: ReaderInit) -> Result<External<ReaderSet>> {
             v5_fallback: init.v5_fallback.unwrap_or(true),
         }))
     };
-    Ok(External::new(match init.secure_cookie {
-        Some(secure) => ReaderSet::fixed(reader(secure)?),
-        None => ReaderSet::from_env(reader(false)?, reader(true)?),
-    }))
+    Ok(External::new(ReaderSet::fixed(reader(init.secure_cookie)?)))
 }
 
 fn jws_verifier(j: &JwsOptions) -> Result<JwsVerifier> {

@@ -8,14 +8,14 @@
 //! names by prefix, and jose's base64 ignores blanks in the last segment):
 //! `" C=T ;x=1"`, `"C=T\t; x=1"` and `"C =T"` all carry `T` (issue 14,
 //! item 8). A blank before the value stays, as next-auth fails on it too
-//! (the header segment is the AAD, byte for byte). On top of that, security.md CK-1…CK-5:
+//! (the header segment is the AAD, byte for byte). On top of that, docs/security.md CK-1…CK-5:
 //! exact names, a strict chunk grammar (`name` or `name.0 … name.(n-1)`,
 //! contiguous), conflicting duplicates deny, size and count caps.
 
 use crate::error::SessionError;
 use std::borrow::Cow;
 
-/// Largest `Cookie` header we parse (security.md CK-5).
+/// Largest `Cookie` header we parse (docs/security.md CK-5).
 pub const MAX_HEADER_LEN: usize = 32 * 1024;
 /// Most cookie pairs we look at.
 pub const MAX_PAIRS: usize = 256;
@@ -41,19 +41,10 @@ pub enum Lookup<'a> {
 /// Most cookie families one pass collects (v4 name and the v5 fallback).
 pub const MAX_FAMILIES: usize = 2;
 
-/// next-auth's default for `secureCookie` (nextauth-v4.md §1.2), read from
-/// the process environment now: `NEXTAUTH_URL` starts with `https://`, or,
-/// when `NEXTAUTH_URL` is unset, `VERCEL` is set and non-empty. This is
-/// `process.env.NEXTAUTH_URL?.startsWith("https://") ?? !!process.env.VERCEL`
-/// whenever `process.env` is Node's OS-backed store (the JS side checks).
-pub fn secure_cookie_from_env() -> bool {
-    match std::env::var_os("NEXTAUTH_URL") {
-        Some(url) => url.as_encoded_bytes().starts_with(b"https://"),
-        None => std::env::var_os("VERCEL").is_some_and(|v| !v.is_empty()),
-    }
-}
-
-/// The same default from given values (for explanations and the doctor).
+/// next-auth's default for `secureCookie` from given `NEXTAUTH_URL`/`VERCEL`
+/// values, used only to explain a decision (the doctor, `explainSession`);
+/// the decision's own default is computed in JS (`defaultSecureCookie` in
+/// lib/jwt.js), which passes the boolean to the reader.
 pub fn secure_default(nextauth_url: Option<&str>, vercel: Option<&str>) -> bool {
     match nextauth_url {
         Some(url) => url.starts_with("https://"),

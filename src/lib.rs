@@ -16,6 +16,7 @@ pub mod jwe;
 pub mod jws;
 pub mod keys;
 pub mod middleware;
+pub mod reader;
 pub mod store;
 pub mod token;
 

@@ -83,7 +83,7 @@ fn scan_members(text: &str) -> Option<usize> {
     Some(n)
 }
 
-/// The claim rules of security.md JW-11 / NA-1, evaluated on a parsed
+/// The claim rules of docs/security.md JW-11 / NA-1, evaluated on a parsed
 /// object: `Some(exp)` when a payload is acceptable at `now`.
 pub fn reference_claims(obj: &serde_json::Map<String, serde_json::Value>, now: i64) -> Option<f64> {
     let now = now as f64;

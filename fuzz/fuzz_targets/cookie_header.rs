@@ -6,7 +6,7 @@
 //! `store::valid_token`.
 //!
 //! Properties: no panic; `lookup_header` equals an independent model written
-//! from the rules (Next.js `RequestCookies` parsing, then security.md CK-1…CK-5:
+//! from the rules (Next.js `RequestCookies` parsing, then docs/security.md CK-1…CK-5:
 //! exact names, `name` or contiguous canonical `name.0…name.(n-1)`, identical
 //! duplicates collapse and conflicting ones deny, empty values ignored, size
 //! and count caps); a found token is at most 16 KiB; the header path and the

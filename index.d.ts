@@ -10,6 +10,8 @@ export declare class V4Key { private readonly __nextAuthNativeV4Key: never }
 export declare class Policy { private readonly __nextAuthNativePolicy: never }
 /** A compiled token reader (opaque). */
 export declare class ReaderSet { private readonly __nextAuthNativeReaderSet: never }
+/** A MAC key for forwarded identity headers (opaque). */
+export declare class IdentityKey { private readonly __nextAuthNativeIdentityKey: never }
 /** A compiled session store (opaque). */
 export declare class SessionStore { private readonly __nextAuthNativeSessionStore: never }
 /** A secret: text or bytes. */

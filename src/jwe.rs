@@ -47,11 +47,19 @@ pub enum JweError {
 struct Header {
     alg: String,
     enc: String,
+    #[serde(default, deserialize_with = "string_if_present")]
     kid: Option<String>,
     #[serde(default, deserialize_with = "present")]
     crit: bool,
     #[serde(default, deserialize_with = "present")]
     zip: bool,
+}
+
+/// A member that, when present, must be a string: `"kid": null` is refused, as
+/// Auth.js refuses it (its key lookup treats only an absent `kid` as "none";
+/// finding F1 in src/regressions.rs).
+fn string_if_present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// True for a member that is present, whatever its value (`null` included).
@@ -332,6 +340,7 @@ mod tests {
             r#"{"enc":"A256GCM"}"#,
             r#"{"alg":"dir"}"#,
             r#"{"alg":"dir","enc":"A256GCM","kid":5}"#,
+            r#"{"alg":"dir","enc":"A256GCM","kid":null}"#,
             r#"["dir"]"#,
         ];
         for h in bad {

@@ -50,10 +50,9 @@ fn v5_token_without_kid_decodes_control_for_kid_null() {
 /// serde reads `"kid": null` into `Option<String>` as an absent kid, so the
 /// core decrypts such a token with the first secret, where Auth.js rejects
 /// it. Not a bypass (the token must still be encrypted under the app's key),
-/// but the core accepts what the reference rejects. The fix belongs in the
-/// JWE header check (src/jwe.rs, being reworked on another branch).
+/// but the core accepted what the reference rejects. Fixed in the JWE header
+/// check (src/jwe.rs: a present `kid` must be a string).
 #[test]
-#[ignore = "finding F1: un-ignore once src/jwe.rs rejects a null kid (owned by the JWE header work)"]
 fn f1_v5_kid_null_is_rejected_like_auth_js() {
     assert!(v5_reader()
         .decode(

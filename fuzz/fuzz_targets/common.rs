@@ -100,6 +100,10 @@ pub fn reference_claims(obj: &serde_json::Map<String, serde_json::Value>, now: i
         }
     }
     let exp = num("exp")??;
+    // Within the signed 64-bit range (issue 14, item 9): [-2^63, 2^63).
+    if !(-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&exp) {
+        return None;
+    }
     if exp <= now - TOLERANCE {
         return None;
     }

@@ -71,6 +71,8 @@ fn decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+const BLANKS: [char; 2] = [' ', '\t'];
+
 /// Next.js RequestCookies: (name, decoded value) pairs, and the pair count
 /// the caps apply to.
 fn parse_pairs(header: &str, bases: &[&str]) -> (Vec<(String, String)>, usize) {
@@ -82,10 +84,13 @@ fn parse_pairs(header: &str, bases: &[&str]) -> (Vec<(String, String)>, usize) {
         }
         let (name, value) = pair.split_once('=').unwrap_or((pair, "true"));
         let ours = bases.iter().any(|b| name.starts_with(b));
-        match decode(value) {
+        // Optional blanks (space, tab) after a name and after a value are
+        // ignored, as Next's own cookie parser reads them (issue 14, item 8).
+        let name = name.trim_end_matches(BLANKS);
+        match decode(value.trim_end_matches(BLANKS)) {
             Some(v) => {
                 counted += 1;
-                out.push((name.to_owned(), v));
+                out.push((name.to_owned(), v.trim_end_matches(BLANKS).to_owned()));
             }
             // The core decodes only names it may care about; others still count.
             None if !ours => counted += 1,
@@ -174,7 +179,13 @@ fn bearer_model(h: &str) -> Option<String> {
         "undefined".to_owned()
     } else {
         let rest = rest.strip_prefix(' ')?;
-        decode(rest.split(' ').next().unwrap())?
+        let mut words = rest.split(' ');
+        let t = words.next().unwrap();
+        // A Bearer credential is one token: `Bearer T extra` is none (CK-6).
+        if words.next().is_some() {
+            return None;
+        }
+        decode(t)?
     };
     (!t.is_empty()).then_some(t)
 }

@@ -159,21 +159,24 @@ fuzz_target!(|data: &[u8]| {
             return;
         };
         let _ = jwe::peek_enc(token);
-        let v4 = f.reader.decode(token, &Rules::V4, NOW);
+        let v4 = f.reader.decode(token, &Rules::V4, NOW).ok();
         check_accepted(f, token, false, v4.clone());
-        let v4_key = f.v4.decode(token, NOW);
+        let v4_key = f.v4.decode(token, NOW).ok();
         assert_eq!(
             v4.as_ref().map(|(j, _)| j.clone()),
             v4_key,
             "Reader::decode and V4Key::decode disagree"
         );
-        let v5 = f.reader.decode(
-            token,
-            &Rules::V5 {
-                salt: V5_SALT.to_owned(),
-            },
-            NOW,
-        );
+        let v5 = f
+            .reader
+            .decode(
+                token,
+                &Rules::V5 {
+                    salt: V5_SALT.to_owned(),
+                },
+                NOW,
+            )
+            .ok();
         check_accepted(f, token, true, v5.clone());
         // Without a correct reference, decrypting should never succeed the other way round.
         if v4.is_none() && v5.is_none() {
@@ -195,7 +198,7 @@ fuzz_target!(|data: &[u8]| {
         let expect = reference_payload(rest);
         let t4 = f.v4.encode(std::str::from_utf8(rest).unwrap_or("{}"));
         if let (Some(t4), Ok(text)) = (t4, std::str::from_utf8(rest)) {
-            let got = f.reader.decode(&t4, &Rules::V4, NOW);
+            let got = f.reader.decode(&t4, &Rules::V4, NOW).ok();
             let expect = if t4.len() > 16 * 1024 { None } else { expect };
             assert_eq!(
                 got.as_ref().map(|(_, e)| *e),
@@ -205,13 +208,16 @@ fuzz_target!(|data: &[u8]| {
             check_accepted(f, &t4, false, got);
         }
         if let Some(t5) = jwe::encrypt_v5_cbc(&f.v5_cbc, &keys::oct_thumbprint(&f.v5_cbc), rest) {
-            let got = f.reader.decode(
-                &t5,
-                &Rules::V5 {
-                    salt: V5_SALT.to_owned(),
-                },
-                NOW,
-            );
+            let got = f
+                .reader
+                .decode(
+                    &t5,
+                    &Rules::V5 {
+                        salt: V5_SALT.to_owned(),
+                    },
+                    NOW,
+                )
+                .ok();
             let expect = if t5.len() > 16 * 1024 { None } else { expect };
             assert_eq!(got.as_ref().map(|(_, e)| *e), expect, "v5 round trip");
             check_accepted(f, &t5, true, got);

@@ -14,7 +14,7 @@
 //! `/api/auth`), by Next's own files, or by a configured rule; every Location
 //! starts with `<origin>/` and never continues with `/` or `\` (no
 //! protocol-relative target); the callbackUrl is URLSearchParams-encoded and
-//! decodes back to basePath+pathname+search; parse_nextauth_url yields a
+//! decodes back to basePath+pathname+search with its leading slashes collapsed; parse_nextauth_url yields a
 //! lower-case origin and a path starting with `/`.
 #![no_main]
 
@@ -161,7 +161,14 @@ fuzz_target!(|data: &[u8]| {
 
     let loc = policy.sign_in_location(origin, base_path, pathname, search);
     check_location(&loc, origin, base_path, sign_in);
-    let callback = format!("{base_path}{pathname}{search}");
+    // callbackUrl is basePath + pathname + search as a same-origin path: a
+    // leading run of `/` and `\` is one `/` (issue 14, item 10; NA-5).
+    let raw = format!("{base_path}{pathname}{search}");
+    let callback = format!("/{}", raw.trim_start_matches(['/', '\\']));
+    assert!(
+        !callback.starts_with("//") && !callback.starts_with("/\\"),
+        "protocol-relative callbackUrl {callback:?}"
+    );
     let enc = middleware::form_urlencode(&callback);
     assert!(
         enc.bytes()

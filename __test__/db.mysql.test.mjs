@@ -18,6 +18,7 @@ import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
 import { IS_CI } from './helpers/pg.mjs'
 import { mariadbUnavailable, startMariaDB } from './helpers/mariadb.mjs'
+import { recorder, skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)
 const { verifySession } = require('../lib/session.js')
@@ -28,17 +29,6 @@ const COOKIE = 'next-auth.session-token'
 function req(token) {
   const cookie = token === undefined ? 'theme=dark' : `theme=dark; ${COOKIE}=${token}`
   return new NextRequest('http://localhost:3000/dashboard', { headers: { cookie } })
-}
-
-function recorder() {
-  const lines = []
-  return { lines, error: (...a) => lines.push(a.join(' ')) }
-}
-
-function skipOrFail(t, reason) {
-  if (IS_CI) assert.fail(`cannot run under CI=true: ${reason}`)
-  console.warn(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
-  t.skip(reason)
 }
 
 const TOK = {

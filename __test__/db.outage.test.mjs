@@ -17,6 +17,7 @@ import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
 import { IS_CI, PG_ADAPTER_DDL, clusterUnavailable, query, startCluster } from './helpers/pg.mjs'
 import { withEnv } from './helpers/tokens.mjs'
+import { skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)
 const ours = require('../lib/middleware.js')
@@ -58,12 +59,6 @@ async function assertUnavailable(res, { json, what }) {
     assert.match(res.headers.get('content-type') ?? '', /text\/html/, what)
     assert.match(await res.text(), /Temporarily unavailable/, what)
   }
-}
-
-function skipOrFail(t, reason) {
-  if (IS_CI) assert.fail(`cannot run under CI=true: ${reason}`)
-  console.warn(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
-  t.skip(reason)
 }
 
 describe('database outage: withAuth answers 503, not a sign-out (own PostgreSQL cluster)', { timeout: 3 * 60_000 }, () => {

@@ -20,6 +20,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { IS_CI, PG_ADAPTER_DDL, clusterUnavailable, pgbouncerUnavailable, startCluster, startPgBouncer } from './helpers/pg.mjs'
+import { recorder, skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)
 const { verifySession } = require('../lib/session.js')
@@ -30,17 +31,6 @@ const TOK = { valid: randomUUID(), expired: randomUUID(), unknown: randomUUID() 
 
 function req(token) {
   return new NextRequest('http://localhost:3000/dashboard', { headers: { cookie: `${COOKIE}=${token}` } })
-}
-
-function recorder() {
-  const lines = []
-  return { lines, error: (...a) => lines.push(a.join(' ')) }
-}
-
-function skipOrFail(t, reason) {
-  if (IS_CI) assert.fail(`cannot run under CI=true: ${reason}`)
-  console.warn(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
-  t.skip(reason)
 }
 
 describe('database sessions through PgBouncer (transaction mode)', { timeout: 5 * 60_000 }, () => {

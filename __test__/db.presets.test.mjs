@@ -17,6 +17,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { DRIZZLE_DDL, IS_CI, KYSELY_DDL, getPostgres, noPostgresReason } from './helpers/pg.mjs'
+import { skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)
 const { verifySession } = require('../lib/session.js')
@@ -28,12 +29,6 @@ const HOUR = 3600_000
 
 function req(token) {
   return new NextRequest('http://localhost:3000/dashboard', { headers: { cookie: `${COOKIE}=${token}` } })
-}
-
-function skipOrFail(t, reason) {
-  if (IS_CI) assert.fail(`cannot run under CI=true: ${reason}`)
-  console.warn(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
-  t.skip(reason)
 }
 
 describe('schema presets "drizzle" and "kysely" (PostgreSQL, seeded from the adapters\' schemas)', { timeout: 3 * 60_000 }, () => {

@@ -16,15 +16,10 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { IS_CI, PRISMA_DDL, getPostgres, noPostgresReason, query } from './helpers/pg.mjs'
 import { redisUnavailable, startRedis } from './helpers/redis.mjs'
+import { skipOrFail } from './helpers/skip.mjs'
 
 const SESSION_JS = fileURLToPath(new URL('../lib/session.js', import.meta.url))
 const HOUR = 3600_000
-
-function skipOrFail(t, reason) {
-  if (IS_CI) assert.fail(`cannot run under CI=true: ${reason}`)
-  console.warn(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
-  t.skip(reason)
-}
 
 // One instance: warms its cache, waits until push is live (when on), says
 // "ready", then checks the session every millisecond and reports the first

@@ -17,6 +17,7 @@ import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
 import { IS_CI } from './helpers/pg.mjs'
 import { redisUnavailable, startRedis } from './helpers/redis.mjs'
+import { recorder, skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)
 const { verifySession } = require('../lib/session.js')
@@ -28,17 +29,6 @@ const HOUR = 3600_000
 function req(token) {
   const cookie = token === undefined ? 'theme=dark' : `theme=dark; ${COOKIE}=${token}`
   return new NextRequest('http://localhost:3000/dashboard', { headers: { cookie } })
-}
-
-function recorder() {
-  const lines = []
-  return { lines, error: (...a) => lines.push(a.join(' ')) }
-}
-
-function skipOrFail(t, reason) {
-  if (IS_CI) assert.fail(`cannot run under CI=true: ${reason}`)
-  console.warn(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
-  t.skip(reason)
 }
 
 const USER = { id: 'b9f4c1a2-user', name: 'Redis User', email: 'r@example.com', emailVerified: null, image: 'https://img.example/r.png' }

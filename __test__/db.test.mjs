@@ -17,6 +17,7 @@ import { createRequire } from 'node:module'
 import { readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { IS_CI, PG_ADAPTER_DDL, PRISMA_DDL, getPostgres, noPostgresReason, query, startCluster, clusterUnavailable, writeTempFile } from './helpers/pg.mjs'
 import { mintV4, SECRET } from './helpers/tokens.mjs'
+import { recorder, skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)
 const { verifySession } = require('../lib/session.js')
@@ -32,17 +33,6 @@ function req(token, extra = 'theme=dark') {
 }
 
 /** A logger that records what it is given. */
-function recorder() {
-  const lines = []
-  return { lines, error: (...a) => lines.push(a.join(' ')) }
-}
-
-function skipOrFail(t, reason) {
-  if (IS_CI) assert.fail(`cannot run under CI=true: ${reason}`)
-  console.warn(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
-  t.skip(reason)
-}
-
 const TOK = {
   valid: randomUUID(),
   expired: randomUUID(),

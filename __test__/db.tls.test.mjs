@@ -27,6 +27,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
 import { IS_CI, PG_ADAPTER_DDL, clusterUnavailable, opensslUnavailable, startCluster, startTlsCluster } from './helpers/pg.mjs'
+import { recorder, skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)
 const { verifySession } = require('../lib/session.js')
@@ -38,17 +39,6 @@ const TIMEOUT = 1500
 
 function req(token) {
   return new NextRequest('http://localhost:3000/dashboard', { headers: { cookie: `theme=dark; ${COOKIE}=${token}` } })
-}
-
-function recorder() {
-  const lines = []
-  return { lines, error: (...a) => lines.push(a.join(' ')) }
-}
-
-function skipOrFail(t, reason) {
-  if (IS_CI) assert.fail(`cannot run under CI=true: ${reason}`)
-  console.warn(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
-  t.skip(reason)
 }
 
 let n = 0

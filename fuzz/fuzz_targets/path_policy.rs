@@ -144,7 +144,13 @@ fuzz_target!(|data: &[u8]| {
         );
     } else if route == Route::Skip {
         let decoded = pct_decode(pathname);
-        let full = format!("{base_path}{decoded}");
+        // The auth path is matched on basePath's and the path's segments together.
+        let joined: Vec<&str> = base_path
+            .split('/')
+            .chain(decoded.split('/'))
+            .filter(|s| !s.is_empty())
+            .collect();
+        let full = format!("/{}", joined.join("/"));
         let mut segs = decoded.split('/').filter(|s| !s.is_empty());
         let next_files = segs.next() == Some("_next")
             && !segs.next().is_some_and(|s| s.eq_ignore_ascii_case("data"));

@@ -3,7 +3,8 @@
 // endpoint that fails), withAuth in database mode answers 503 with
 // Retry-After and Cache-Control: private, no-store, for pages and APIs, and
 // never allows. `onStoreError: 'deny'` keeps the sign-in redirect / 401, and
-// `authorized` sees `storeUnavailable: true` next to `session: null`.
+// `authorized` sees `storeUnavailable: true` next to `session: null`, and the
+// second gate (requireSession) rejects with DB_UNAVAILABLE instead of null.
 //
 // Real faults only: a throw-away PostgreSQL cluster of our own that is
 // stopped and restarted, a view that sleeps past the deadline, a 1-connection
@@ -134,6 +135,8 @@ describe('database outage: withAuth answers 503, not a sign-out (own PostgreSQL 
       assert.equal(shape(await run({ session: session(), callbacks: { authorized: ({ storeUnavailable }) => storeUnavailable } }, '/dashboard', VALID)), 'continue')
       // verifySession keeps its contract: null
       assert.equal(await verifySession({ req: mk('/x', VALID), ...session() }), null)
+      // requireSession (the page's gate) rejects: the session is unknown, not absent
+      await assert.rejects(ours.requireSession(mk('/x', VALID), { session: session() }), (e) => e.code === 'DB_UNAVAILABLE' && e.storeUnavailable === true)
     } finally {
       con.restore()
     }
@@ -216,7 +219,16 @@ describe('database outage: the session endpoint fails (real HTTP server)', () =>
         mode = m
         await assertUnavailable(await run('/dashboard', VALID), { json: false, what: `endpoint ${m}, page` })
         await assertUnavailable(await run('/api/me', VALID), { json: true, what: `endpoint ${m}, api` })
+        // the second gate: an outage rejects (DB_UNAVAILABLE), so a page cannot mistake it for a sign-out
+        await assert.rejects(
+          withEnv(ENV, () => ours.requireSession(mk('/dashboard', VALID), { session: options.session })),
+          (e) => ['DB_UNAVAILABLE', 'ENDPOINT_BAD_RESPONSE'].includes(e.code) && e.storeUnavailable === true && e.name === 'NextAuthNativeError' && /unknown, not absent/.test(e.message),
+          `endpoint ${m}: requireSession`,
+        )
+        assert.equal(await withEnv(ENV, () => verifySession({ req: mk('/dashboard', VALID), ...options.session })), null, 'verifySession: null (getServerSession shape)')
       }
+      // no session is still null, not an error
+      assert.equal(await withEnv(ENV, () => ours.requireSession(mk('/dashboard'), { session: options.session })), null)
     } finally {
       con.restore()
     }

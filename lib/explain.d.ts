@@ -43,4 +43,6 @@ export declare class NextAuthNativeError extends Error {
   code: string
   /** From `decode`: this package's code for the failure (`code` is jose's). */
   sessionCode?: SessionCode
+  /** From `requireSession`: the session store could not answer (an outage, not a sign-out). */
+  storeUnavailable?: true
 }

@@ -103,7 +103,10 @@ type JwtRequireOptions = { secret?: Secret | Secret[]; cookieName?: string; secu
  * The second gate for route handlers, API routes and server components.
  * Always a Promise (`await` it). Under `strict`, using the Promise as the
  * token is a TypeScript error: `token.sub` (TS2339), `if (token)` (TS2801).
- * Database strategy: the session or null.
+ * Database strategy: the session or null; rejects with a `NextAuthNativeError`
+ * with `storeUnavailable: true` and the store's `code` (`'DB_UNAVAILABLE'`,
+ * `'DB_TIMEOUT'`, …) when the store could not answer (down, timeout, pool
+ * exhausted), so an outage is never mistaken for a sign-out.
  */
 export declare function requireSession(
   reqOrHeaders: RequireSessionTarget,

@@ -5,9 +5,9 @@
 // decision; this file only builds NextResponse objects and runs callbacks.
 const native = require('./native')
 const jwt = require('./jwt')
-const { verifySession, sessionFromToken, _internal: sessionInternal } = require('./session')
+const { sessionFromToken, _internal: sessionInternal } = require('./session')
 const { NextResponse } = require('next/server')
-const { checkMiddlewareOptionsOnce, asConfigError } = require('./options')
+const { checkMiddlewareOptionsOnce, asConfigError, NextAuthNativeError } = require('./options')
 
 const DENY_HEADERS = { 'cache-control': 'private, no-store', vary: 'Cookie, Authorization' }
 
@@ -613,7 +613,7 @@ async function requireSession(reqOrHeaders, options = {}) {
   const req = requestOf(reqOrHeaders, 'requireSession')
   const db = databaseOf(options ?? {})
   if (db) {
-    return verifySession({
+    const r = await sessionInternal.databaseLookup({
       req,
       strategy: 'database',
       database: db.database,
@@ -623,8 +623,24 @@ async function requireSession(reqOrHeaders, options = {}) {
       secureCookie: options.secureCookie ?? db.secureCookie,
       cookieName: options.cookies?.sessionToken?.name ?? options.cookieName,
     })
+    // An outage is not a sign-out: the page or route must not send the user
+    // to sign-in because the store could not answer (docs/security.md SS-3).
+    if (r.unavailable) throw storeUnavailableError(r.code)
+    return r.session
   }
   return readJwtSession(req, options ?? {})
+}
+
+/** requireSession's outage error: `.code` is the store's (DB_UNAVAILABLE, DB_TIMEOUT, …), `.storeUnavailable` is true. */
+function storeUnavailableError(code = 'DB_UNAVAILABLE') {
+  const err = new NextAuthNativeError(
+    code,
+    `[next-auth-native] ${code}: the session store could not answer (down, timeout or pool exhausted), so the session ` +
+      'is unknown, not absent. requireSession rejects rather than resolving to null, so that a page does not send a signed-in ' +
+      'user to sign-in during an outage; catch it (err.storeUnavailable) to answer 503, as examples/next-app-db/app/api/me/route.ts does.',
+  )
+  err.storeUnavailable = true
+  return err
 }
 
 /** JWT strategy only: the token or null, synchronously. */

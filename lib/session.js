@@ -221,8 +221,9 @@ async function debugDatabase(params, store, cookie) {
 // The database strategy's answer. `unavailable` tells an outage (the store
 // could not answer: down, timeout, pool exhausted) from "no session"; the
 // session is null in both, so a caller that ignores the flag fails closed.
+// An outage also carries the store's code (DB_UNAVAILABLE, DB_TIMEOUT, …).
 const NO_SESSION = Object.freeze({ session: null, unavailable: false })
-const UNAVAILABLE = Object.freeze({ session: null, unavailable: true })
+const UNAVAILABLE = Object.freeze({ session: null, unavailable: true, code: 'DB_UNAVAILABLE' })
 
 function storeFailed(logger, err) {
   logger.error?.('[next-auth-native][error][SESSION_STORE] session lookup failed; denied:', err?.message)
@@ -239,7 +240,8 @@ async function lookupAsync(params, store, cookie, logger) {
       if (r.code && wantsDebug(params)) {
         logDebug(params, store, r.code, { message: `The session store (${native.sessionStoreLabel(store)}) answered ${r.code}.` })
       }
-      return r.unavailable ? UNAVAILABLE : NO_SESSION
+      if (!r.unavailable) return NO_SESSION
+      return r.code ? { session: null, unavailable: true, code: r.code } : UNAVAILABLE
     }
     return { session: JSON.parse(r.session), unavailable: false }
   } catch (err) {

@@ -140,7 +140,7 @@ async function load(url, { durationMs, connections, next, events = [] }) {
       const spec = next(i++)
       const res = await send(agent, base, spec)
       const verdict = res.error ? { ok: false, allowed: false } : spec.check(res)
-      records.push({ kind: spec.kind, t0: res.t0, t1: res.t1, status: res.status, error: res.error, ok: verdict.ok, allowed: verdict.allowed, meta: spec.meta })
+      records.push({ kind: spec.kind, path: spec.path, t0: res.t0, t1: res.t1, status: res.status, error: res.error, ok: verdict.ok, allowed: verdict.allowed, meta: spec.meta })
     }
   }
   const evs = events.map((e) => sleep(e.atMs).then(() => e.run()))
@@ -472,6 +472,8 @@ async function faultRun({ cluster, dbUrl, query, cacheTtlMs, lock }) {
   }
 }
 
+const isPageGate500 = (r) => r.status === 500 && r.path === '/dashboard' && !r.allowed
+
 function judge({ records, start, end, marks, cacheTtlMs, shortExpires, label, rss, log: serverLog }) {
   const wallToPerf = Date.now() - performance.now()
   const windows = [{ name: 'outage', from: marks.stop0, to: marks.start1, hard: [marks.stop1, marks.start0] }]
@@ -508,7 +510,11 @@ function judge({ records, start, end, marks, cacheTtlMs, shortExpires, label, rs
       pastExpires: pastExpires.length,
       denials: during.filter((r) => !r.allowed).length,
       s503: during.filter((r) => r.status === 503).length,
-      other5xx: touching.filter((r) => r.status >= 500 && r.status !== 503).length,
+      // The page's own gate: the proxy passed on a cache hit, and the page's
+      // requireSession met the outage and rejected (DB_UNAVAILABLE), so Next
+      // answers 500. A denial (nothing rendered), never a sign-in redirect.
+      pageGate500: touching.filter(isPageGate500).length,
+      other5xx: touching.filter((r) => r.status >= 500 && r.status !== 503 && !isPageGate500(r)).length,
       maxLatencyMs: Math.round(maxLat),
       calmMaxMs: Math.round(calmMax),
       limitMs: limit,
@@ -572,6 +578,7 @@ async function main() {
         ['past expires', 'pastExpires'],
         ['denials', 'denials'],
         ['of which 503', 's503'],
+        ['page gate 500', 'pageGate500'],
         ['other 5xx', 'other5xx'],
         ['max latency ms', 'maxLatencyMs'],
         ['max outside faults ms', 'calmMaxMs'],

@@ -6,6 +6,8 @@ export const dynamic = 'force-dynamic'
 
 export default async function Dashboard() {
   // Second gate: proxy.ts already denied signed-out users; never rely on it alone.
+  // During a store outage this rejects (code DB_UNAVAILABLE): the page shows
+  // an error instead of sending a signed-in user to sign-in.
   const session = await currentSession()
   if (!session) redirect('/api/auth/signin?callbackUrl=%2Fdashboard')
   const h = await headers()

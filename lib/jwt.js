@@ -3,15 +3,14 @@
 const native = require('./native')
 const { randomUUID } = require('node:crypto')
 const { checkSecret, NextAuthNativeError } = require('./options')
+const { handles } = require('./handles')
 
 const DEFAULT_MAX_AGE = 30 * 24 * 60 * 60
 
 // ---------------------------------------------------------------------------
-// Compiled readers. Keys are derived once per configuration, in Rust; this
-// cache maps the configuration to the compiled native reader.
+// Compiled readers. Keys are derived once per configuration, in Rust; the
+// package's handle cache maps the configuration to the compiled reader.
 
-const MAX_READERS = 64
-const readers = new Map()
 let last = null // fast path: the configuration of the previous call
 
 function secretId(s) {
@@ -96,19 +95,16 @@ function compileReader(secret, secureCookie, cookieName, salt, jwt, v5Fallback) 
     secureCookie ? 1 : 0, cookieName ?? '', salt === undefined ? '\u0001' : salt,
     jwt ? JSON.stringify(jwt) : '', v5Fallback ? 1 : 0,
   ].join('\u0002')
-  let reader = readers.get(key)
-  if (reader === undefined) {
-    reader = native.compileReader({
+  const reader = handles.get('reader', key, () =>
+    native.compileReader({
       secrets: normalizeSecrets(secret),
       secureCookie, // a boolean: secureCookieOf already applied next-auth's env default
       cookieName: typeof cookieName === 'string' ? cookieName : undefined,
       salt: typeof salt === 'string' ? salt : undefined,
       jwt: jwt ? jwsOptions(jwt) : undefined,
       v5Fallback,
-    })
-    if (readers.size >= MAX_READERS) readers.delete(readers.keys().next().value)
-    readers.set(key, reader)
-  }
+    }),
+  )
   // Only arrays and objects can change in place; a string secret without `jwt` needs no parts.
   const parts = Array.isArray(secret) || (jwt !== null && typeof jwt === 'object') ? configParts(secret, jwt) : null
   last = { secret, secureCookie, cookieName, salt, jwt, v5Fallback, reader, parts }
@@ -367,22 +363,14 @@ function isClaimsObject(token) {
   return typeof token === 'object' && token !== null && !Array.isArray(token)
 }
 
-// Derived keys for encode/decode, one per (secret, salt).
-const MAX_KEYS = 16
-const v4Keys = new Map()
-
+// Derived keys for encode/decode, one per (secret, salt), in the handle cache.
 let lastKey = null // fast path: the key of the previous call
 
 function keyFor(secret, salt) {
   if (lastKey !== null && lastKey.secret === secret && lastKey.salt === salt && typeof secret === 'string') return lastKey.key
   if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) throw new TypeError('secret must be a string or Uint8Array')
   const id = secretId(secret) + '\u0000' + salt
-  let key = v4Keys.get(id)
-  if (key === undefined) {
-    key = native.compileKey(typeof secret === 'string' ? secret : Buffer.from(secret), salt)
-    if (v4Keys.size >= MAX_KEYS) v4Keys.delete(v4Keys.keys().next().value)
-    v4Keys.set(id, key)
-  }
+  const key = handles.get('key', id, () => native.compileKey(typeof secret === 'string' ? secret : Buffer.from(secret), salt))
   lastKey = { secret, salt, key }
   return key
 }

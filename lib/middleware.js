@@ -8,6 +8,7 @@ const jwt = require('./jwt')
 const { sessionFromToken, _internal: sessionInternal } = require('./session')
 const { NextResponse } = require('next/server')
 const { checkMiddlewareOptionsOnce, asConfigError, NextAuthNativeError } = require('./options')
+const { handles } = require('./handles')
 
 const DENY_HEADERS = { 'cache-control': 'private, no-store', vary: 'Cookie, Authorization' }
 
@@ -61,12 +62,12 @@ function nextAuthUrl() {
   return value
 }
 
-// Compiled path policies, per options object (and one shared default for
-// calls whose options carry no page or path settings). The fields that may
+// Compiled path policies, per options object (and one shared default, in the
+// handle cache, for calls whose options carry no page or path settings). The fields that may
 // be edited in place (pages, the path arrays and their elements) are
 // compared on each call, so an edit takes effect on the next request.
 const policies = new WeakMap()
-const defaultPolicies = new Map()
+let lastDefault = null
 const { pushList, sameList } = jwt._internal
 
 function pathList(v, name) {
@@ -84,28 +85,34 @@ function stringOr(v, fallback) {
   return v
 }
 
+/** The compiled policy for these settings, shared through the handle cache. */
 function compilePolicy(options, authPath) {
+  let init
   try {
-    return native.compilePolicy({
+    init = {
       signIn: stringOr(options?.pages?.signIn, '/api/auth/signin'),
       error: stringOr(options?.pages?.error, '/api/auth/error'),
       authPath,
       publicPaths: pathList(options?.publicPaths, 'publicPaths'),
       protectedPaths: pathList(options?.protectedPaths, 'protectedPaths'),
-    })
+    }
   } catch (e) {
     throw asConfigError(e)
   }
+  return handles.get('policy', JSON.stringify(init), () => {
+    try {
+      return native.compilePolicy(init)
+    } catch (e) {
+      throw asConfigError(e)
+    }
+  })
 }
 
 function policyFor(options, authPath) {
   if (!options?.pages && !options?.publicPaths && !options?.protectedPaths) {
-    let policy = defaultPolicies.get(authPath)
-    if (policy === undefined) {
-      policy = compilePolicy(undefined, authPath)
-      defaultPolicies.set(authPath, policy)
-    }
-    return policy
+    // The default settings depend on authPath alone: remember the last one.
+    if (lastDefault === null || lastDefault.authPath !== authPath) lastDefault = { authPath, policy: compilePolicy(undefined, authPath) }
+    return lastDefault.policy
   }
   let entry = policies.get(options)
   if (!entry || entry.authPath !== authPath || entry.signIn !== options.pages?.signIn ||

@@ -15,16 +15,15 @@
 const native = require('./native')
 const jwt = require('./jwt')
 const { NextAuthNativeError, checkSecret } = require('./options')
+const { handles } = require('./handles')
 
 const V4 = 'next-auth.session-token'
 const V5 = 'authjs.session-token'
 
 // ---------------------------------------------------------------------------
 // Compiled stores: one per configuration (pool, cache and prepared statements
-// live in Rust and are shared by every call with the same settings).
-
-const MAX_STORES = 16
-const stores = new Map()
+// live in Rust and are shared by every call with the same settings), held in
+// the package's handle cache.
 
 const { defaultSecureCookie, cookieHeaderOf: rawCookieHeader, cookiePairs, nameChoice, logDebug } = jwt._internal
 
@@ -108,7 +107,6 @@ function storeInit(params, names) {
   }
 }
 
-const fast = new Map() // the options as given -> store, so a call costs no JSON.stringify
 
 /** The settings of a config object (read each call, so in-place edits are noticed). */
 function snapshot(o) {
@@ -151,28 +149,23 @@ function resolveStore(params) {
   const both = params.sessionEndpoint != null && params.database != null
   const fk = `${typeof src === 'object' && src !== null ? snapshot(src) : `s${src}`}\u0001${params.cacheTtlMs}\u0001` +
     `${params.timeoutMs}\u0001${params.pool}\u0001${names.join('\u0002')}\u0001${both}`
-  let store = fast.get(fk)
-  if (store !== undefined) return store
-  let init
-  try {
-    init = storeInit(params, names)
-  } catch (err) {
-    throw invalid(`[next-auth-native] CONFIG_INVALID: ${err.message}`)
-  }
-  const key = JSON.stringify(init)
-  store = stores.get(key)
-  if (store === undefined) {
+  // Two keys: the options as given (cheap to build), then the resolved
+  // settings, so that equal settings spelled differently share one pool.
+  return handles.get('store-options', fk, () => {
+    let init
     try {
-      store = native.compileSessionStore(init)
+      init = storeInit(params, names)
     } catch (err) {
-      throw invalid(`[next-auth-native] CONFIG_INVALID: invalid session store configuration: ${err.message}`)
+      throw invalid(`[next-auth-native] CONFIG_INVALID: ${err.message}`)
     }
-    if (stores.size >= MAX_STORES) stores.delete(stores.keys().next().value)
-    stores.set(key, store)
-  }
-  if (fast.size >= 4 * MAX_STORES) fast.clear()
-  fast.set(fk, store)
-  return store
+    return handles.get('store', JSON.stringify(init), () => {
+      try {
+        return native.compileSessionStore(init)
+      } catch (err) {
+        throw invalid(`[next-auth-native] CONFIG_INVALID: invalid session store configuration: ${err.message}`)
+      }
+    })
+  })
 }
 
 // ---------------------------------------------------------------------------

@@ -63,6 +63,20 @@ export declare function compileSessionStore(init: SessionStoreInit): ExternalObj
 export declare function configErrorLocation(policy: ExternalObject<Policy>, origin: string, basePath: string): string
 
 /**
+ * The native half of one `withAuth` decision (JWT strategy): the session
+ * the request carries, and where a denial sends it.
+ */
+export interface Decision {
+  /** The token's claims as JSON text; absent when there is no valid token. */
+  claims?: string
+  /**
+   * The sign-in Location for a denial; built only when there are no claims
+   * (an `authorized` callback that denies a token asks `signInLocation`).
+   */
+  location?: string
+}
+
+/**
  * Why `decode` failed: this crate's code and jose 4's code and message
  * for the same failure (what next-auth's `decode` would reject with).
  */
@@ -118,8 +132,21 @@ export interface JwsOptions {
   audience?: Array<string>
 }
 
-/** True when the request needs a session; false when the middleware skips it. */
-export declare function middlewareRoute(policy: ExternalObject<Policy>, basePath: string, pathname: string, search: string): boolean
+/**
+ * One call per `withAuth` decision in JWT mode: `null` when the path needs no
+ * session (skipped); else the claims read from the Cookie header (or the
+ * Bearer fallback, as getToken reads them) and, without claims, the sign-in
+ * Location. `callback_path` is the path the callbackUrl names (a locale
+ * prefix included).
+ */
+export declare function middlewareDecide(policy: ExternalObject<Policy>, reader: ExternalObject<ReaderSet>, basePath: string, pathname: string, search: string, origin: string, callbackPath: string, cookie?: string | undefined | null, authorization?: string | undefined | null): Decision | null
+
+/**
+ * The path half alone (database strategy, a JS `decode` callback, no
+ * secret): `null` when the middleware skips the path, else the sign-in
+ * Location a denial would use.
+ */
+export declare function middlewarePath(policy: ExternalObject<Policy>, basePath: string, pathname: string, search: string, origin: string, callbackPath: string): string | null
 
 /** Why the reader reads the names it reads (see `error::NameChoice`). */
 export interface NameChoiceInit {

@@ -226,18 +226,32 @@ function readerFor(params, secret, secureCookie, v5Fallback) {
 function getTokenSync(params) {
   if (!params || !params.req) throw new Error('Must pass `req` to JWT getToken()')
   if (params.decode) throw new TypeError('getTokenSync does not take a `decode` callback; use getToken')
-  let secret = params.secret
-  if (secret === undefined) secret = defaultSecret()
-  const reader = readerFor(params, secret, secureCookieOf(params), true)
+  const reader = readerOf(params)
   if (reader === null) return null
   const raw = !!params.raw
   const out = readRequest(params.req, reader, raw)
   if (out === null || out === undefined) {
-    // Only failed decisions pay for this check; with debug off nothing else runs.
-    if (params.debug === true || typeof params.logger?.debug === 'function') debugDecision(params, reader, raw)
+    debugDenied(params, reader, raw)
     return null
   }
   return raw ? out : JSON.parse(out)
+}
+
+/**
+ * The compiled reader for getToken's parameters (next-auth's secret and
+ * secureCookie defaults applied), or null for a bad `jwt` option (reported
+ * once). withAuth reads through the same reader.
+ */
+function readerOf(params) {
+  let secret = params.secret
+  if (secret === undefined) secret = defaultSecret()
+  return readerFor(params, secret, secureCookieOf(params), true)
+}
+
+/** After a denial: explains it through the debug logger, when one is asked for. */
+function debugDenied(params, reader, raw = false) {
+  // Only failed decisions pay for this check; with debug off nothing else runs.
+  if (params.debug === true || typeof params.logger?.debug === 'function') debugDecision(params, reader, raw)
 }
 
 // ---------------------------------------------------------------------------
@@ -421,7 +435,7 @@ module.exports = { getToken, getTokenSync, encode, decode }
 Object.defineProperty(module.exports, '_internal', {
   value: {
     compileReader, normalizeSecrets, pushList, sameList, readRequest, defaultSecureCookie, defaultSecret, readerFor, resolve,
-    cookieHeaderOf, cookiePairs, secureCookieOf, explainWith, nameChoice, logDebug, codeOfDecodeError,
+    cookieHeaderOf, cookiePairs, secureCookieOf, explainWith, nameChoice, logDebug, codeOfDecodeError, readerOf, debugDenied,
   },
   enumerable: false,
 })

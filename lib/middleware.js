@@ -486,6 +486,12 @@ class JwtAuthorizedParams {
 /**
  * next-auth's handleMiddleware (docs/compatibility.md §5.2), decided natively.
  * Returns undefined (continue), the result of onSuccess, or a denial.
+ *
+ * Native calls per decision: in JWT mode one (`middlewareDecide`: the path
+ * rule, the token read and, without a token, the sign-in Location); in
+ * database mode the path call plus the store's. `signInLocation` runs only
+ * when an `authorized` callback denies a valid token, and `signIdentity` only
+ * with forwardIdentity.
  */
 async function handleMiddleware(req, options, onSuccess) {
   checkMiddlewareOptionsOnce(options) // CONFIG_INVALID (withAuth(req, options): on first use)
@@ -495,45 +501,58 @@ async function handleMiddleware(req, options, onSuccess) {
   const env = nextAuthUrl()
   const policy = policyFor(options, env.authPath)
   const spec = forwardSpec(options)
-  if (!native.middlewareRoute(policy, basePath, pathname, search)) {
+  const redirectOrigin = env.origin ?? origin
+  // Keep a non-default locale segment in callbackUrl (next-auth drops it).
+  const callbackPath = (locale && locale !== defaultLocale ? `/${locale}` : '') + pathname
+  const db = databaseOptions(options)
+  // Database strategy: no secret is needed to look a session up.
+  const secret = db && !spec ? undefined : appSecret(options)
+  const read = db ? null : nativeRead(req, options, secret)
+  let decision
+  if (read !== null) {
+    decision = native.middlewareDecide(policy, read.reader, basePath, pathname, search, redirectOrigin ?? '', callbackPath, read.cookie, read.authorization)
+  } else {
+    const location = native.middlewarePath(policy, basePath, pathname, search, redirectOrigin ?? '', callbackPath)
+    decision = location === null ? null : { claims: null, location }
+  }
+  if (decision === null) {
     // Skipped, but never with a client-sent identity header (item 3).
     return spec && hasIdentityHeaders(req.headers) ? withIdentity(req, spec, null, null, undefined) : undefined
   }
-  const redirectOrigin = env.origin ?? origin
   if (!redirectOrigin) {
     throw new TypeError('withAuth: the request has no nextUrl.origin and NEXTAUTH_URL is not set, so no sign-in redirect can be built')
   }
-  const db = databaseOptions(options)
   let token = null
   let session
   let authorized
-  let secret
   let storeDown = false
   if (db) {
-    // Database strategy: no secret is needed to look a session up.
     let r = databaseSession(req, options, db, logger)
     if (typeof r.then === 'function') r = await r // a cache miss: the lookup runs off the event loop
     session = r.session
     storeDown = r.unavailable
     const cb = options?.callbacks?.authorized
     authorized = (cb ? await cb({ req, token, session, storeUnavailable: storeDown }) : undefined) ?? !!session
-    if (spec) secret = appSecret(options)
   } else {
-    secret = appSecret(options)
     if (!secret) {
       logger.error?.('[next-auth][error][NO_SECRET]', '\nhttps://next-auth.js.org/errors#no_secret')
       return redirect(native.configErrorLocation(policy, redirectOrigin, basePath))
     }
-    token = await jwt.getToken({
-      req,
-      // secureCookie unset: getToken applies next-auth's env default (its one owner)
-      decode: options?.jwt?.decode,
-      cookieName: options?.cookies?.sessionToken?.name,
-      secret,
-      jwt: nativeJws(options?.jwt),
-      logger: options?.logger,
-      debug: options?.debug,
-    })
+    if (read !== null) {
+      token = decision.claims == null ? null : JSON.parse(decision.claims)
+      if (token === null) jwt._internal.debugDenied(read.params, read.reader)
+    } else {
+      token = await jwt.getToken({
+        req,
+        // secureCookie unset: getToken applies next-auth's env default (its one owner)
+        decode: options?.jwt?.decode,
+        cookieName: options?.cookies?.sessionToken?.name,
+        secret,
+        jwt: nativeJws(options?.jwt),
+        logger: options?.logger,
+        debug: options?.debug,
+      })
+    }
     const cb = options?.callbacks?.authorized
     authorized = (cb ? await cb(new JwtAuthorizedParams(req, token)) : undefined) ?? !!token
   }
@@ -546,9 +565,38 @@ async function handleMiddleware(req, options, onSuccess) {
   }
   if (storeDown && modeOf(options) === 'unavailable') return storeUnavailable(options, pathname)
   if (wantsJson(options, pathname)) return unauthorizedJson()
-  // Keep a non-default locale segment in callbackUrl (next-auth drops it).
-  const localePrefix = locale && locale !== defaultLocale ? `/${locale}` : ''
-  return redirect(native.signInLocation(policy, redirectOrigin, basePath, localePrefix + pathname, search))
+  return redirect(decision.location ?? native.signInLocation(policy, redirectOrigin, basePath, callbackPath, search))
+}
+
+/**
+ * What the one-call JWT decision reads: the compiled reader (getToken's, so
+ * its defaults have one owner) and the request's Cookie and Authorization
+ * headers. Null where getToken itself must read: a JS `decode` callback, no
+ * secret, a configuration getToken reports, or parsed cookies without a header.
+ */
+function nativeRead(req, options, secret) {
+  if (!secret || options?.jwt?.decode) return null
+  const params = {
+    req,
+    secret,
+    cookieName: options?.cookies?.sessionToken?.name,
+    jwt: nativeJws(options?.jwt),
+    logger: options?.logger,
+    debug: options?.debug,
+  }
+  let reader
+  try {
+    reader = jwt._internal.readerOf(params)
+  } catch {
+    return null // getToken throws it, at the same point of the decision as before
+  }
+  if (reader === null) return null
+  const headers = req.headers
+  const isHeaders = headers != null && typeof headers.get === 'function'
+  const cookie = jwt._internal.cookieHeaderOf(headers, isHeaders)
+  if (cookie === undefined && !isHeaders && req.cookies != null && typeof req.cookies === 'object') return null
+  const authorization = isHeaders ? headers.get('authorization') : headers?.authorization
+  return { params, reader, cookie, authorization: typeof authorization === 'string' ? authorization : undefined }
 }
 
 let warnedNoIdentityKey = false

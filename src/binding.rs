@@ -394,15 +394,67 @@ pub fn compile_policy(init: PolicyInit) -> Result<External<Policy>> {
     .map_err(|e| Error::new(Status::InvalidArg, e))
 }
 
-/// True when the request needs a session; false when the middleware skips it.
+/// The native half of one `withAuth` decision (JWT strategy): the session
+/// the request carries, and where a denial sends it.
+#[napi(object)]
+pub struct Decision {
+    /// The token's claims as JSON text; absent when there is no valid token.
+    pub claims: Option<String>,
+    /// The sign-in Location for a denial; built only when there are no claims
+    /// (an `authorized` callback that denies a token asks `signInLocation`).
+    pub location: Option<String>,
+}
+
+/// One call per `withAuth` decision in JWT mode: `null` when the path needs no
+/// session (skipped); else the claims read from the Cookie header (or the
+/// Bearer fallback, as getToken reads them) and, without claims, the sign-in
+/// Location. `callback_path` is the path the callbackUrl names (a locale
+/// prefix included).
 #[napi(catch_unwind)]
-pub fn middleware_route(
+#[allow(clippy::too_many_arguments)]
+pub fn middleware_decide(
+    policy: &External<Policy>,
+    reader: &External<ReaderSet>,
+    base_path: String,
+    pathname: String,
+    search: String,
+    origin: String,
+    callback_path: String,
+    cookie: Option<String>,
+    authorization: Option<String>,
+) -> Option<Decision> {
+    if policy.route(&base_path, &pathname, &search) != Route::Check {
+        return None;
+    }
+    let cookies = cookie.as_deref().map_or(Cookies::None, Cookies::Header);
+    let claims = outcome(reader.get().read(
+        cookies,
+        authorization.as_deref(),
+        false,
+        now_seconds(),
+    ));
+    let location = claims
+        .is_none()
+        .then(|| policy.sign_in_location(&origin, &base_path, &callback_path, &search));
+    Some(Decision { claims, location })
+}
+
+/// The path half alone (database strategy, a JS `decode` callback, no
+/// secret): `null` when the middleware skips the path, else the sign-in
+/// Location a denial would use.
+#[napi(catch_unwind)]
+pub fn middleware_path(
     policy: &External<Policy>,
     base_path: String,
     pathname: String,
     search: String,
-) -> bool {
-    policy.route(&base_path, &pathname, &search) == Route::Check
+    origin: String,
+    callback_path: String,
+) -> Option<String> {
+    if policy.route(&base_path, &pathname, &search) != Route::Check {
+        return None;
+    }
+    Some(policy.sign_in_location(&origin, &base_path, &callback_path, &search))
 }
 
 /// The Location of a denial (307 to the sign-in page with callbackUrl).

@@ -1,0 +1,82 @@
+// @tier unit
+// Crossings between JS and Rust per withAuth decision (docs/architecture.md
+// "One withAuth"): JWT mode decides in one native call, whether the path is
+// skipped, allowed or denied; an `authorized` callback that denies a valid
+// token adds the Location call, forwardIdentity adds the MAC. Counted on the
+// real addon by wrapping its exports.
+
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { withEnv } from './helpers/tokens.mjs'
+
+const require = createRequire(import.meta.url)
+const native = require('../lib/native.js')
+const mw = require('../lib/middleware.js')
+const jwt = require('../lib/jwt.js')
+const { NextRequest } = require('next/server')
+
+const SECRET = 'crossings-secret-0123456789abcdef0123456789'
+const ENV = { NEXTAUTH_URL: 'http://localhost:3000', NEXTAUTH_SECRET: undefined, AUTH_SECRET: undefined, VERCEL: undefined }
+let calls = []
+const originals = new Map()
+
+before(() => {
+  for (const [name, fn] of Object.entries(native)) {
+    if (typeof fn !== 'function') continue
+    originals.set(name, fn)
+    native[name] = function (...args) {
+      calls.push(name)
+      return fn.apply(this, args)
+    }
+  }
+})
+after(() => {
+  for (const [name, fn] of originals) native[name] = fn
+})
+
+const mk = (path, cookie) => new NextRequest(`http://localhost:3000${path}`, { headers: cookie ? { cookie: `next-auth.session-token=${cookie}` } : {} })
+
+/** The native calls one decision makes, after a warm-up call that compiles the handles. */
+async function crossings(options, path, cookie) {
+  const f = mw.withAuth(options)
+  await withEnv(ENV, () => f(mk(path, cookie), {}))
+  calls = []
+  const res = await withEnv(ENV, () => f(mk(path, cookie), {}))
+  return { calls: [...calls], res }
+}
+
+test('JWT mode: one native call per decision (skipped, allowed, denied)', async () => {
+  const token = await jwt.encode({ token: { sub: 'u1', role: 'user' }, secret: SECRET })
+  const base = { secret: SECRET }
+  const allowed = await crossings(base, '/dashboard', token)
+  assert.equal(allowed.res, undefined, 'allowed: continue')
+  assert.deepEqual(allowed.calls, ['middlewareDecide'])
+  const denied = await crossings(base, '/dashboard')
+  assert.equal(denied.res.status, 307)
+  assert.deepEqual(denied.calls, ['middlewareDecide'], 'the sign-in Location comes with the decision')
+  const tampered = await crossings(base, '/dashboard', token.slice(0, -2) + 'xx')
+  assert.equal(tampered.res.status, 307)
+  assert.deepEqual(tampered.calls, ['middlewareDecide'])
+  const skipped = await crossings({ ...base, publicPaths: ['/blog/:path*'] }, '/blog/a')
+  assert.equal(skipped.res, undefined)
+  assert.deepEqual(skipped.calls, ['middlewareDecide'])
+  // next-auth's Bearer fallback (no session cookie): still the one call
+  const f = mw.withAuth(base)
+  const viaBearer = () => new NextRequest('http://localhost:3000/dashboard', { headers: { authorization: `Bearer ${token}` } })
+  await withEnv(ENV, () => f(viaBearer(), {}))
+  calls = []
+  assert.equal(await withEnv(ENV, () => f(viaBearer(), {})), undefined, 'Bearer: allowed')
+  assert.deepEqual(calls, ['middlewareDecide'])
+})
+
+test('JWT mode: the extra calls are the ones the options ask for', async () => {
+  const token = await jwt.encode({ token: { sub: 'u1', role: 'user' }, secret: SECRET })
+  const admin = { secret: SECRET, callbacks: { authorized: ({ token: t }) => t?.role === 'admin' } }
+  const denied = await crossings(admin, '/admin', token)
+  assert.equal(denied.res.status, 307)
+  assert.deepEqual(denied.calls, ['middlewareDecide', 'signInLocation'], 'a callback denying a valid token builds the Location')
+  const fwd = await crossings({ secret: SECRET, forwardIdentity: ['sub'] }, '/dashboard', token)
+  assert.equal(fwd.res.headers.get('x-middleware-request-x-auth-sub'), 'u1')
+  assert.deepEqual(fwd.calls, ['middlewareDecide', 'signIdentity'], 'forwardIdentity adds the MAC')
+})

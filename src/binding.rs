@@ -3,10 +3,10 @@
 //! thrown configuration error, never a crash.
 
 use crate::claims::now_seconds;
-use crate::cookies::{MAX_HEADER_LEN, MAX_TOKEN_LEN};
 use crate::error::{self, NameChoice, SessionError};
 use crate::explain;
 use crate::jws::{JwsVerifier, KeyInput};
+use crate::limits::{COOKIE_HEADER_MAX, JWT_MAX};
 use crate::token::{Cookies, Outcome, Reader, ReaderOptions, ReaderSet, Step, V4Key};
 use napi::bindgen_prelude::{Buffer, Either, External};
 use napi::{Error, JsString, JsValue, Result, Status};
@@ -87,9 +87,9 @@ fn jws_verifier(j: &JwsOptions) -> Result<JwsVerifier> {
 
 /// Room for a Cookie header at the cap plus one UTF-8 character, so that a
 /// longer header always reads as longer than the cap (and is denied).
-const HEADER_BUF: usize = MAX_HEADER_LEN + 8;
+const HEADER_BUF: usize = COOKIE_HEADER_MAX + 8;
 /// The same for a bare token (`decode`): one past the token cap, and more.
-const TOKEN_BUF: usize = MAX_TOKEN_LEN + 8;
+const TOKEN_BUF: usize = JWT_MAX + 8;
 
 /// Copies a JS string into `buf` as UTF-8 with a single napi call (napi-rs's
 /// `String` conversion asks V8 for the UTF-8 length first, then copies into

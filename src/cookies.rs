@@ -13,16 +13,10 @@
 //! contiguous), conflicting duplicates deny, size and count caps.
 
 use crate::error::SessionError;
+use crate::limits::{
+    COOKIE_CHUNKS_MAX, COOKIE_FAMILIES_MAX, COOKIE_HEADER_MAX, COOKIE_PAIRS_MAX, JWT_MAX,
+};
 use std::borrow::Cow;
-
-/// Largest `Cookie` header we parse (docs/security.md CK-5).
-pub const MAX_HEADER_LEN: usize = 32 * 1024;
-/// Most cookie pairs we look at.
-pub const MAX_PAIRS: usize = 256;
-/// Most chunks a session cookie may have (`.0` … `.7`).
-pub const MAX_CHUNKS: usize = 8;
-/// Largest reassembled token.
-pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
 /// What one cookie family (a base name and its chunks) yields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,9 +31,6 @@ pub enum Lookup<'a> {
     /// The token, borrowed from the header when it needed no reassembly.
     Found(Cow<'a, str>),
 }
-
-/// Most cookie families one pass collects (v4 name and the v5 fallback).
-pub const MAX_FAMILIES: usize = 2;
 
 /// next-auth's default for `secureCookie` from given `NEXTAUTH_URL`/`VERCEL`
 /// values, used only to explain a decision (the doctor, `explainSession`);
@@ -81,13 +72,13 @@ pub fn header_names(header: &str) -> impl Iterator<Item = &str> {
         .map(|p| p.trim_start_matches(' '))
         .filter(|p| !p.is_empty())
         .map(|p| p.split_once('=').map_or(p, |(n, _)| n))
-        .take(MAX_PAIRS + 1)
+        .take(COOKIE_PAIRS_MAX + 1)
 }
 
 #[derive(Default)]
 struct Family<'a> {
     base: Option<Cow<'a, str>>,
-    chunks: [Option<Cow<'a, str>>; MAX_CHUNKS],
+    chunks: [Option<Cow<'a, str>>; COOKIE_CHUNKS_MAX],
     invalid: Option<SessionError>,
 }
 
@@ -108,7 +99,7 @@ impl<'a> Family<'a> {
         let slot = match suffix {
             None => &mut self.base,
             Some(idx) => match chunk_index(idx) {
-                Some(i) if i < MAX_CHUNKS => &mut self.chunks[i],
+                Some(i) if i < COOKIE_CHUNKS_MAX => &mut self.chunks[i],
                 Some(_) => {
                     self.invalid = Some(SessionError::ChunksInvalid); // more chunks than we accept
                     return true;
@@ -142,7 +133,7 @@ impl<'a> Family<'a> {
             }
             _ => return Lookup::Invalid(SessionError::ChunksInvalid), // gap, or base and chunks together
         };
-        if out.len() > MAX_TOKEN_LEN {
+        if out.len() > JWT_MAX {
             Lookup::Invalid(SessionError::TooLarge)
         } else {
             Lookup::Found(out)
@@ -202,14 +193,14 @@ fn trim_blanks(v: Cow<'_, str>) -> Cow<'_, str> {
 /// pairs. Feed pairs with [`Collector::offer`], then call [`Collector::finish`].
 pub struct Collector<'a, 'b> {
     bases: &'b [&'b str],
-    families: [Family<'a>; MAX_FAMILIES],
+    families: [Family<'a>; COOKIE_FAMILIES_MAX],
     pairs: usize,
 }
 
 impl<'a, 'b> Collector<'a, 'b> {
-    /// `bases` holds at most [`MAX_FAMILIES`] names; extra names are ignored.
+    /// `bases` holds at most [`COOKIE_FAMILIES_MAX`] names; extra names are ignored.
     pub fn new(bases: &'b [&'b str]) -> Self {
-        let bases = &bases[..bases.len().min(MAX_FAMILIES)];
+        let bases = &bases[..bases.len().min(COOKIE_FAMILIES_MAX)];
         Collector {
             bases,
             families: Default::default(),
@@ -255,8 +246,8 @@ impl<'a, 'b> Collector<'a, 'b> {
     }
 
     /// One [`Lookup`] per base name, in order (unused slots are `Absent`).
-    pub fn finish(self) -> [Lookup<'a>; MAX_FAMILIES] {
-        if self.pairs > MAX_PAIRS {
+    pub fn finish(self) -> [Lookup<'a>; COOKIE_FAMILIES_MAX] {
+        if self.pairs > COOKIE_PAIRS_MAX {
             return [
                 Lookup::Invalid(SessionError::TooLarge),
                 Lookup::Invalid(SessionError::TooLarge),
@@ -267,8 +258,8 @@ impl<'a, 'b> Collector<'a, 'b> {
 }
 
 /// Parses a `Cookie` header and returns one [`Lookup`] per base name.
-pub fn lookup_header<'a>(header: &'a str, bases: &[&str]) -> [Lookup<'a>; MAX_FAMILIES] {
-    if header.len() > MAX_HEADER_LEN {
+pub fn lookup_header<'a>(header: &'a str, bases: &[&str]) -> [Lookup<'a>; COOKIE_FAMILIES_MAX] {
+    if header.len() > COOKIE_HEADER_MAX {
         return [
             Lookup::Invalid(SessionError::TooLarge),
             Lookup::Invalid(SessionError::TooLarge),
@@ -388,7 +379,7 @@ mod tests {
 
     #[test]
     fn caps() {
-        let big = format!("{N}={}", "a".repeat(MAX_HEADER_LEN));
+        let big = format!("{N}={}", "a".repeat(COOKIE_HEADER_MAX));
         assert_eq!(one(&big), BIG);
         let pairs: Vec<String> = (0..300).map(|i| format!("c{i}=1")).collect();
         assert_eq!(one(&format!("{}; {N}=tok", pairs.join("; "))), BIG);

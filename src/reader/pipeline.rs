@@ -58,7 +58,7 @@ impl Reader {
     /// Looks for the session cookie(s): a token and its rules, a denial (a
     /// present but unusable cookie: no Bearer fallback, CK-6), or nothing.
     pub fn from_cookies<'a>(&self, cookies: Cookies<'a>) -> Step<'a> {
-        let mut names = [""; cookies::MAX_FAMILIES];
+        let mut names = [""; crate::limits::COOKIE_FAMILIES_MAX];
         for (slot, name) in names.iter_mut().zip(self.cookie_names()) {
             *slot = name;
         }

@@ -4,15 +4,9 @@
 //! cache remembers "no such session" for the TTL. A TTL of 0 disables both.
 
 use crate::error::SessionError;
+use crate::limits::{SESSION_CACHE_ENTRIES, SESSION_CACHE_TTL_MAX, SESSION_NEGATIVE_ENTRIES};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
-
-/// Most positive entries.
-pub const POSITIVE_CAPACITY: usize = 4096;
-/// Most negative entries.
-pub const NEGATIVE_CAPACITY: usize = 4096;
-/// Longest TTL accepted (docs/security.md RS-6: at most 60 s).
-pub const MAX_TTL: Duration = Duration::from_secs(60);
 
 /// A bounded map with FIFO eviction. Removals leave a stale key in `order`;
 /// generations tell stale from live, and `order` is compacted when it grows
@@ -108,12 +102,12 @@ pub struct SessionCache {
 }
 
 impl SessionCache {
-    /// `ttl` is capped at [`MAX_TTL`]; zero disables the cache.
+    /// `ttl` is capped at [`SESSION_CACHE_TTL_MAX`]; zero disables the cache.
     pub fn new(ttl: Duration) -> Self {
         SessionCache {
-            ttl: ttl.min(MAX_TTL),
-            pos: Bounded::new(POSITIVE_CAPACITY),
-            neg: Bounded::new(NEGATIVE_CAPACITY),
+            ttl: ttl.min(SESSION_CACHE_TTL_MAX),
+            pos: Bounded::new(SESSION_CACHE_ENTRIES),
+            neg: Bounded::new(SESSION_NEGATIVE_ENTRIES),
             epoch: 0,
         }
     }
@@ -227,14 +221,14 @@ mod tests {
         assert_eq!(c.get("a", t0, 0), Cached::Miss);
         assert_eq!(c.get("b", t0, 0), Cached::Miss);
         let c = SessionCache::new(Duration::from_secs(3600));
-        assert_eq!(c.ttl, MAX_TTL);
+        assert_eq!(c.ttl, SESSION_CACHE_TTL_MAX);
     }
 
     #[test]
     fn bounded() {
         let mut c = SessionCache::new(Duration::from_secs(5));
         let t0 = Instant::now();
-        for i in 0..(3 * POSITIVE_CAPACITY) {
+        for i in 0..(3 * SESSION_CACHE_ENTRIES) {
             let k = format!("t{i}");
             c.put_session(&k, "{}", i64::MAX, t0);
             c.put_none(&k, SessionError::DbNotFound, t0); // moves it to the negative side
@@ -242,16 +236,16 @@ mod tests {
         }
         let (m, o) = c.pos.sizes();
         assert!(
-            m <= POSITIVE_CAPACITY && o <= 2 * POSITIVE_CAPACITY + 1,
+            m <= SESSION_CACHE_ENTRIES && o <= 2 * SESSION_CACHE_ENTRIES + 1,
             "{m} {o}"
         );
         let (m, o) = c.neg.sizes();
         assert!(
-            m <= NEGATIVE_CAPACITY && o <= 2 * NEGATIVE_CAPACITY + 1,
+            m <= SESSION_NEGATIVE_ENTRIES && o <= 2 * SESSION_NEGATIVE_ENTRIES + 1,
             "{m} {o}"
         );
         // the newest entries survive
-        let last = format!("t{}", 3 * POSITIVE_CAPACITY - 1);
+        let last = format!("t{}", 3 * SESSION_CACHE_ENTRIES - 1);
         assert_eq!(c.get(&last, t0, 0), Cached::Hit("{}".into()));
         assert_eq!(c.get("t0", t0, 0), Cached::Miss);
     }

@@ -22,24 +22,19 @@ pub mod tls;
 
 use crate::cookies::{self, Lookup};
 use crate::error::SessionError;
+use crate::limits::{COOKIE_FAMILIES_MAX, SESSION_TOKEN_MAX, STORE_POOL_MAX, STORE_TIMEOUT_MAX};
 use cache::{Cached, SessionCache};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Longest session token looked up (docs/security.md SS-1; next-auth's own are 36
-/// or 64 characters, `@auth/pg-adapter` stores at most 255).
-pub const MAX_TOKEN_LEN: usize = 255;
 /// Default lookup deadline.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(1000);
-/// Longest deadline accepted.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default cache TTL.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_millis(5000);
-/// Default and largest connection pool size.
+/// Default connection pool size.
 pub const DEFAULT_POOL: usize = 4;
-pub const MAX_POOL: usize = 64;
 /// How often a persisting failure is logged again.
 pub const RELOG_AFTER: Duration = Duration::from_secs(60);
 
@@ -47,7 +42,7 @@ pub const RELOG_AFTER: Duration = Duration::from_secs(60);
 /// Not UUID-only: `session.generateSessionToken` may produce other shapes.
 pub fn valid_token(t: &str) -> bool {
     !t.is_empty()
-        && t.len() <= MAX_TOKEN_LEN
+        && t.len() <= SESSION_TOKEN_MAX
         && t.bytes()
             .all(|b| (0x21..=0x7e).contains(&b) && !matches!(b, b';' | b',' | b'"' | b'\\'))
 }
@@ -237,9 +232,11 @@ impl SessionStore {
     }
 
     pub fn with_options(cfg: StoreConfig, opts: StoreOptions) -> Result<SessionStore, String> {
-        let timeout = cfg.timeout.clamp(Duration::from_millis(1), MAX_TIMEOUT);
-        let pool = cfg.pool_max.clamp(1, MAX_POOL);
-        if cfg.cookie_names.is_empty() || cfg.cookie_names.len() > cookies::MAX_FAMILIES {
+        let timeout = cfg
+            .timeout
+            .clamp(Duration::from_millis(1), STORE_TIMEOUT_MAX);
+        let pool = cfg.pool_max.clamp(1, STORE_POOL_MAX);
+        if cfg.cookie_names.is_empty() || cfg.cookie_names.len() > COOKIE_FAMILIES_MAX {
             return Err("one or two session cookie names are needed".into());
         }
         let url = cfg.url.trim();

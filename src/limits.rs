@@ -1,0 +1,56 @@
+//! Every size and count cap, in one place, each with its own name
+//! (docs/security.md CK-5, SS-1, RS-6). A cap is checked before the work it
+//! bounds; going over it is a denial (usually `TOO_LARGE`), never a crash.
+//! The README's "Limits" table lists the same values.
+
+use std::time::Duration;
+
+// --- The request: Cookie header and session cookie (CK-5) ---
+
+/// Largest `Cookie` header parsed.
+pub const COOKIE_HEADER_MAX: usize = 32 * 1024;
+/// Most cookie pairs looked at in one header (or one parsed-pairs object).
+pub const COOKIE_PAIRS_MAX: usize = 256;
+/// Most chunks a session cookie may have (`.0` … `.7`).
+pub const COOKIE_CHUNKS_MAX: usize = 8;
+/// Most cookie families one pass collects (the v4 name and the v5 fallback).
+pub const COOKIE_FAMILIES_MAX: usize = 2;
+
+// --- The JWT (JWE or app-signed JWS) ---
+
+/// Largest JWT looked at: a reassembled cookie, a Bearer credential, or a
+/// token given to `decode`.
+pub const JWT_MAX: usize = 16 * 1024;
+/// Largest JWE protected header (base64url text).
+pub const JWE_HEADER_MAX: usize = 512;
+/// Longest HKDF `info` (`@panva/hkdf` refuses more).
+pub const HKDF_INFO_MAX: usize = 1024;
+/// Most claims one forwarded-identity MAC covers.
+pub const IDENTITY_CLAIMS_MAX: usize = 32;
+
+// --- The JWT reader's token cache ---
+
+/// Most decoded tokens the reader caches per configuration.
+pub const TOKEN_CACHE_ENTRIES: usize = 1024;
+/// Largest claims JSON the token cache keeps (bigger tokens are decoded every time).
+pub const TOKEN_CACHE_JSON_MAX: usize = 8 * 1024;
+
+// --- Database sessions (SS-1, RS-6) ---
+
+/// Longest database session token looked up (next-auth's own are 36 or 64
+/// characters; `@auth/pg-adapter` stores at most 255).
+pub const SESSION_TOKEN_MAX: usize = 255;
+/// Largest `/api/auth/session` response body read.
+pub const SESSION_BODY_MAX: usize = 64 * 1024;
+/// Largest Redis value read (a session or user JSON).
+pub const REDIS_VALUE_MAX: usize = 64 * 1024;
+/// Most positive entries in a store's session cache.
+pub const SESSION_CACHE_ENTRIES: usize = 4096;
+/// Most negative ("no such session") entries in a store's session cache.
+pub const SESSION_NEGATIVE_ENTRIES: usize = 4096;
+/// Longest session-cache TTL accepted (RS-6: at most 60 s).
+pub const SESSION_CACHE_TTL_MAX: Duration = Duration::from_secs(60);
+/// Longest lookup deadline accepted.
+pub const STORE_TIMEOUT_MAX: Duration = Duration::from_secs(30);
+/// Largest connection pool accepted.
+pub const STORE_POOL_MAX: usize = 64;

@@ -126,23 +126,6 @@ fn outcome(o: Outcome) -> Option<String> {
     }
 }
 
-/// getToken on a raw `Cookie` header: the claims as JSON text (or the raw
-/// token with `raw`), or null.
-#[napi(catch_unwind)]
-pub fn read_token(
-    reader: &External<ReaderSet>,
-    cookie: Option<String>,
-    authorization: Option<String>,
-    raw: bool,
-) -> Option<String> {
-    let cookies = cookie.as_deref().map_or(Cookies::None, Cookies::Header);
-    outcome(
-        reader
-            .get()
-            .read(cookies, authorization.as_deref(), raw, now_seconds()),
-    )
-}
-
 /// The cookie half of getToken: the result string, `false` (null: a
 /// present but unusable cookie, or a token that did not decode), or `true`
 /// (no session cookie: the caller consults the Authorization header with
@@ -165,8 +148,8 @@ pub fn read_cookie(
                 None => Either::B(false),
             }
         }
-        Step::Deny(_) => Either::B(false),
-        Step::NoCookie => Either::B(true),
+        Step::Denied(_) => Either::B(false),
+        Step::Absent => Either::B(true),
     }
 }
 
@@ -198,8 +181,10 @@ pub fn read_token_pairs(
     ))
 }
 
-/// Same as `readToken`, but builds the claims object natively instead of
-/// returning JSON text. Kept for the benchmark that compares the two.
+/// getToken on a raw `Cookie` header, with the claims object built natively
+/// instead of returned as JSON text: only for the benchmark that compares
+/// the two (bench/run.mjs), so only in a `--features bench` build.
+#[cfg(feature = "bench")]
 #[napi(catch_unwind)]
 pub fn read_token_object(
     reader: &External<ReaderSet>,

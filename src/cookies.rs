@@ -18,7 +18,8 @@ use crate::limits::{
 };
 use std::borrow::Cow;
 
-/// What one cookie family (a base name and its chunks) yields.
+/// What one cookie family (a base name and its chunks) yields, in the crate's
+/// one result vocabulary (docs/architecture.md): `Found`, `Denied(why)`, `Absent` (this layer has no answer; the next one decides).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup<'a> {
     /// No cookie of this family.
@@ -27,7 +28,7 @@ pub enum Lookup<'a> {
     /// mixed, too many chunks, too long). Denies; never falls back to Bearer.
     /// Carries why: [`SessionError::DuplicateCookie`], [`SessionError::ChunksInvalid`]
     /// or [`SessionError::TooLarge`].
-    Invalid(SessionError),
+    Denied(SessionError),
     /// The token, borrowed from the header when it needed no reassembly.
     Found(Cow<'a, str>),
 }
@@ -116,7 +117,7 @@ impl<'a> Family<'a> {
 
     fn finish(self) -> Lookup<'a> {
         if let Some(e) = self.invalid {
-            return Lookup::Invalid(e);
+            return Lookup::Denied(e);
         }
         let n = self.chunks.iter().take_while(|c| c.is_some()).count();
         let trailing = self.chunks[n..].iter().any(Option::is_some);
@@ -131,10 +132,10 @@ impl<'a> Family<'a> {
                 }
                 Cow::Owned(s)
             }
-            _ => return Lookup::Invalid(SessionError::ChunksInvalid), // gap, or base and chunks together
+            _ => return Lookup::Denied(SessionError::ChunksInvalid), // gap, or base and chunks together
         };
         if out.len() > JWT_MAX {
-            Lookup::Invalid(SessionError::TooLarge)
+            Lookup::Denied(SessionError::TooLarge)
         } else {
             Lookup::Found(out)
         }
@@ -249,8 +250,8 @@ impl<'a, 'b> Collector<'a, 'b> {
     pub fn finish(self) -> [Lookup<'a>; COOKIE_FAMILIES_MAX] {
         if self.pairs > COOKIE_PAIRS_MAX {
             return [
-                Lookup::Invalid(SessionError::TooLarge),
-                Lookup::Invalid(SessionError::TooLarge),
+                Lookup::Denied(SessionError::TooLarge),
+                Lookup::Denied(SessionError::TooLarge),
             ];
         }
         self.families.map(Family::finish)
@@ -261,8 +262,8 @@ impl<'a, 'b> Collector<'a, 'b> {
 pub fn lookup_header<'a>(header: &'a str, bases: &[&str]) -> [Lookup<'a>; COOKIE_FAMILIES_MAX] {
     if header.len() > COOKIE_HEADER_MAX {
         return [
-            Lookup::Invalid(SessionError::TooLarge),
-            Lookup::Invalid(SessionError::TooLarge),
+            Lookup::Denied(SessionError::TooLarge),
+            Lookup::Denied(SessionError::TooLarge),
         ];
     }
     let mut c = Collector::new(bases);
@@ -284,9 +285,9 @@ mod tests {
     use super::*;
 
     const N: &str = "next-auth.session-token";
-    const CHUNKS: Lookup<'static> = Lookup::Invalid(SessionError::ChunksInvalid);
-    const DUP: Lookup<'static> = Lookup::Invalid(SessionError::DuplicateCookie);
-    const BIG: Lookup<'static> = Lookup::Invalid(SessionError::TooLarge);
+    const CHUNKS: Lookup<'static> = Lookup::Denied(SessionError::ChunksInvalid);
+    const DUP: Lookup<'static> = Lookup::Denied(SessionError::DuplicateCookie);
+    const BIG: Lookup<'static> = Lookup::Denied(SessionError::TooLarge);
 
     fn one(h: &str) -> Lookup<'_> {
         let [first, _] = lookup_header(h, &[N]);
@@ -367,12 +368,12 @@ mod tests {
                                                           // the strict rules on duplicates and chunks still hold
         assert_eq!(
             one(&format!("{N}=A ; {N} =B")),
-            Lookup::Invalid(SessionError::DuplicateCookie)
+            Lookup::Denied(SessionError::DuplicateCookie)
         );
         assert_eq!(one(&format!("{N}=A ; {N} =A")), found("A"));
         assert_eq!(
             one(&format!("{N}.0 =A; {N}.2=C ")),
-            Lookup::Invalid(SessionError::ChunksInvalid)
+            Lookup::Denied(SessionError::ChunksInvalid)
         );
         assert_eq!(one(&format!("{N}.0 =A; {N}.1=B\t")), found("AB"));
     }

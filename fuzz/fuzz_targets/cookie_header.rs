@@ -18,8 +18,8 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use next_auth_native::cookies::{self, Lookup};
-use next_auth_native::limits;
 use next_auth_native::keys::Secret;
+use next_auth_native::limits;
 use next_auth_native::token::{self, Cookies, Reader, ReaderOptions, Step};
 use std::sync::OnceLock;
 
@@ -205,7 +205,7 @@ fuzz_target!(|data: &[u8]| {
     let want = model(header, bases);
     for (g, w) in got.iter().zip(&want) {
         let same = match (g, w) {
-            (Lookup::Absent, Model::Absent) | (Lookup::Invalid(_), Model::Invalid) => true,
+            (Lookup::Absent, Model::Absent) | (Lookup::Denied(_), Model::Invalid) => true,
             (Lookup::Found(a), Model::Found(b)) => a == b,
             _ => false,
         };
@@ -227,8 +227,8 @@ fuzz_target!(|data: &[u8]| {
         let b = reader.from_cookies(Cookies::Pairs(&pairs));
         let norm = |s: Step<'_>| match s {
             Step::Found(t, r) => Some(Some((t.into_owned(), r))),
-            Step::Deny(_) => Some(None),
-            Step::NoCookie => None,
+            Step::Denied(_) => Some(None),
+            Step::Absent => None,
         };
         // A token the header path finds, the pairs path finds too, the same
         // one. (Near the pair cap the header path may deny where the parsed

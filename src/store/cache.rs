@@ -83,14 +83,15 @@ struct Positive {
     until: Instant,
 }
 
-/// What the cache knows about a token.
+/// What the cache knows about a token (the vocabulary of [`crate::cookies::Lookup`]).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Cached {
     /// A valid session (its JSON text).
-    Hit(String),
-    /// Recently looked up and not a session, and why.
-    Negative(SessionError),
-    Miss,
+    Found(String),
+    /// Recently looked up and not a session (the negative cache), and why.
+    Denied(SessionError),
+    /// Not cached: ask the source.
+    Absent,
 }
 
 pub struct SessionCache {
@@ -118,16 +119,16 @@ impl SessionCache {
 
     pub fn get(&self, token: &str, now: Instant, now_ms: i64) -> Cached {
         if !self.enabled() {
-            return Cached::Miss;
+            return Cached::Absent;
         }
         if let Some(p) = self.pos.get(token) {
             if now < p.until && now_ms <= p.expires_ms {
-                return Cached::Hit(p.json.clone());
+                return Cached::Found(p.json.clone());
             }
         }
         match self.neg.get(token) {
-            Some((until, why)) if now < *until => Cached::Negative(*why),
-            _ => Cached::Miss,
+            Some((until, why)) if now < *until => Cached::Denied(*why),
+            _ => Cached::Absent,
         }
     }
 
@@ -195,21 +196,27 @@ mod tests {
     fn ttl_and_expiry() {
         let mut c = SessionCache::new(Duration::from_secs(5));
         let t0 = Instant::now();
-        assert_eq!(c.get("a", t0, 1000), Cached::Miss);
+        assert_eq!(c.get("a", t0, 1000), Cached::Absent);
         c.put_session("a", "{}", 2000, t0);
-        assert_eq!(c.get("a", t0, 1000), Cached::Hit("{}".into()));
-        assert_eq!(c.get("a", t0, 2000), Cached::Hit("{}".into())); // expires >= now
-        assert_eq!(c.get("a", t0, 2001), Cached::Miss); // never past expires
-        assert_eq!(c.get("a", t0 + Duration::from_secs(5), 1000), Cached::Miss); // TTL over
-        assert_eq!(c.get("A", t0, 1000), Cached::Miss); // exact key
+        assert_eq!(c.get("a", t0, 1000), Cached::Found("{}".into()));
+        assert_eq!(c.get("a", t0, 2000), Cached::Found("{}".into())); // expires >= now
+        assert_eq!(c.get("a", t0, 2001), Cached::Absent); // never past expires
+        assert_eq!(
+            c.get("a", t0 + Duration::from_secs(5), 1000),
+            Cached::Absent
+        ); // TTL over
+        assert_eq!(c.get("A", t0, 1000), Cached::Absent); // exact key
         c.put_none("a", SessionError::DbNotFound, t0);
         assert_eq!(
             c.get("a", t0, 1000),
-            Cached::Negative(SessionError::DbNotFound)
+            Cached::Denied(SessionError::DbNotFound)
         );
-        assert_eq!(c.get("a", t0 + Duration::from_secs(6), 1000), Cached::Miss);
+        assert_eq!(
+            c.get("a", t0 + Duration::from_secs(6), 1000),
+            Cached::Absent
+        );
         c.put_session("a", "{\"x\":1}", 5000, t0);
-        assert_eq!(c.get("a", t0, 1000), Cached::Hit("{\"x\":1}".into()));
+        assert_eq!(c.get("a", t0, 1000), Cached::Found("{\"x\":1}".into()));
     }
 
     #[test]
@@ -218,8 +225,8 @@ mod tests {
         let t0 = Instant::now();
         c.put_session("a", "{}", i64::MAX, t0);
         c.put_none("b", SessionError::DbNotFound, t0);
-        assert_eq!(c.get("a", t0, 0), Cached::Miss);
-        assert_eq!(c.get("b", t0, 0), Cached::Miss);
+        assert_eq!(c.get("a", t0, 0), Cached::Absent);
+        assert_eq!(c.get("b", t0, 0), Cached::Absent);
         let c = SessionCache::new(Duration::from_secs(3600));
         assert_eq!(c.ttl, SESSION_CACHE_TTL_MAX);
     }
@@ -246,8 +253,8 @@ mod tests {
         );
         // the newest entries survive
         let last = format!("t{}", 3 * SESSION_CACHE_ENTRIES - 1);
-        assert_eq!(c.get(&last, t0, 0), Cached::Hit("{}".into()));
-        assert_eq!(c.get("t0", t0, 0), Cached::Miss);
+        assert_eq!(c.get(&last, t0, 0), Cached::Found("{}".into()));
+        assert_eq!(c.get("t0", t0, 0), Cached::Absent);
     }
 
     #[test]
@@ -260,19 +267,19 @@ mod tests {
         c.put_none("n", SessionError::DbNotFound, t0);
         c.evict("a");
         c.evict("n");
-        assert_eq!(c.get("a", t0, 0), Cached::Miss);
-        assert_eq!(c.get("n", t0, 0), Cached::Miss);
-        assert_eq!(c.get("b", t0, 0), Cached::Hit("{}".into()));
+        assert_eq!(c.get("a", t0, 0), Cached::Absent);
+        assert_eq!(c.get("n", t0, 0), Cached::Absent);
+        assert_eq!(c.get("b", t0, 0), Cached::Found("{}".into()));
         let h: [u8; 32] = Sha256::digest(b"b").into();
         c.evict_sha256(&[0; 32]);
-        assert_eq!(c.get("b", t0, 0), Cached::Hit("{}".into()));
+        assert_eq!(c.get("b", t0, 0), Cached::Found("{}".into()));
         c.evict_sha256(&h);
-        assert_eq!(c.get("b", t0, 0), Cached::Miss);
+        assert_eq!(c.get("b", t0, 0), Cached::Absent);
         c.put_session("x", "{}", i64::MAX, t0);
         c.clear();
-        assert_eq!(c.get("x", t0, 0), Cached::Miss);
+        assert_eq!(c.get("x", t0, 0), Cached::Absent);
         // re-inserting after evictions stays bounded and works
         c.put_session("x", "{}", i64::MAX, t0);
-        assert_eq!(c.get("x", t0, 0), Cached::Hit("{}".into()));
+        assert_eq!(c.get("x", t0, 0), Cached::Found("{}".into()));
     }
 }

@@ -283,12 +283,10 @@ impl MysqlSource {
     }
 
     fn candidate(&self, rows: Vec<mysql_async::Row>) -> Result<Option<Candidate>, LookupError> {
-        match rows.len() {
-            0 => return Ok(None),
-            1 => {}
-            _ => return Err(LookupError::Ambiguous),
-        }
-        let row = &rows[0];
+        let Some(row) = super::only_row(rows)? else {
+            return Ok(None);
+        };
+        let row = &row;
         let text = |i: usize| -> Result<Option<String>, LookupError> {
             match row.as_ref(i) {
                 None => Err(LookupError::Query(format!("column {i} missing"))),

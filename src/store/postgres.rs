@@ -270,10 +270,7 @@ impl PgSource {
         let expires_ms = match expires {
             None => None,
             Some(PgExpires::Ms(ms)) => Some(ms),
-            Some(PgExpires::Int(v)) => match self.int_unit {
-                IntUnit::Millis => Some(v),
-                IntUnit::Seconds => v.checked_mul(1000),
-            },
+            Some(PgExpires::Int(v)) => self.int_unit.to_ms(v),
         };
         Ok(Some(Candidate::Row {
             expires_ms,

@@ -15,6 +15,16 @@ pub enum IntUnit {
     Seconds,
 }
 
+impl IntUnit {
+    /// An integer `expires` in this unit, as milliseconds (`None` on overflow).
+    pub fn to_ms(self, n: i64) -> Option<i64> {
+        match self {
+            IntUnit::Millis => Some(n),
+            IntUnit::Seconds => n.checked_mul(1000),
+        }
+    }
+}
+
 /// Table and column names (unquoted, validated).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mapping {

@@ -44,6 +44,10 @@ pub const SESSION_TOKEN_MAX: usize = 255;
 pub const SESSION_BODY_MAX: usize = 64 * 1024;
 /// Largest Redis value read (a session or user JSON).
 pub const REDIS_VALUE_MAX: usize = 64 * 1024;
+/// Longest Redis `keyPrefix` / unstorage `base` accepted.
+pub const REDIS_PREFIX_MAX: usize = 200;
+/// Longest table or column name in a schema mapping (PostgreSQL's NAMEDATALEN − 1).
+pub const SQL_IDENT_MAX: usize = 63;
 /// Most positive entries in a store's session cache.
 pub const SESSION_CACHE_ENTRIES: usize = 4096;
 /// Most negative ("no such session") entries in a store's session cache.

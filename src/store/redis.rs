@@ -19,7 +19,7 @@
 //! one key and matches no other (no KEYS, no SCAN).
 
 use super::{Candidate, LookupError, User};
-use crate::limits::REDIS_VALUE_MAX;
+use crate::limits::{REDIS_PREFIX_MAX, REDIS_VALUE_MAX};
 use crate::store::time;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, TlsCertificates};
@@ -62,8 +62,10 @@ impl Layout {
     /// `preset`: "upstash-redis" | "unstorage"; `key_prefix`: the adapter's
     /// `baseKeyPrefix`; `base`: unstorage's driver `base`.
     pub fn new(preset: &str, key_prefix: &str, base: &str) -> Result<Layout, String> {
-        if key_prefix.len() > 200 || base.len() > 200 {
-            return Err("database.keyPrefix / database.base: at most 200 characters".into());
+        if key_prefix.len() > REDIS_PREFIX_MAX || base.len() > REDIS_PREFIX_MAX {
+            return Err(format!(
+                "database.keyPrefix / database.base: at most {REDIS_PREFIX_MAX} characters"
+            ));
         }
         match preset {
             "upstash-redis" | "upstash" => {

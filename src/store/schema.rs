@@ -7,6 +7,8 @@
 //! when the store is built and the token only ever travels as a bound
 //! parameter of a prepared statement (docs/security.md SS-1).
 
+use crate::limits::SQL_IDENT_MAX;
+
 /// How integer `expires` values are read (SQLite and custom PostgreSQL
 /// columns; TIMESTAMP/TIMESTAMPTZ and ISO text carry their own unit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,11 +190,11 @@ impl Mapping {
     }
 }
 
-/// `[A-Za-z_][A-Za-z0-9_]*`, 1…63 bytes (PostgreSQL's NAMEDATALEN − 1).
+/// `[A-Za-z_][A-Za-z0-9_]*`, 1…[`SQL_IDENT_MAX`] bytes.
 pub fn valid_ident(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
-        && b.len() <= 63
+        && b.len() <= SQL_IDENT_MAX
         && (b[0].is_ascii_alphabetic() || b[0] == b'_')
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }

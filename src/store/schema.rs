@@ -213,6 +213,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn int_unit_to_ms() {
+        assert_eq!(
+            IntUnit::Millis.to_ms(1_700_000_000_123),
+            Some(1_700_000_000_123)
+        );
+        assert_eq!(
+            IntUnit::Seconds.to_ms(1_700_000_000),
+            Some(1_700_000_000_000)
+        );
+        assert_eq!(IntUnit::Seconds.to_ms(i64::MAX / 10), None); // overflow: unreadable, never a time
+    }
+
+    #[test]
     fn presets() {
         let p = Mapping::preset("prisma").unwrap();
         assert_eq!(

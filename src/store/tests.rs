@@ -508,3 +508,10 @@ fn outage_is_not_no_session() {
     assert!(v.session.is_none() && v.unavailable, "{v:?}");
     writer.execute_batch("ROLLBACK").unwrap();
 }
+
+#[test]
+fn only_row_is_none_one_or_ambiguous() {
+    assert_eq!(only_row::<u8>(vec![]), Ok(None));
+    assert_eq!(only_row(vec![7u8]), Ok(Some(7)));
+    assert_eq!(only_row(vec![7u8, 8]), Err(LookupError::Ambiguous));
+}

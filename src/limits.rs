@@ -58,3 +58,77 @@ pub const SESSION_CACHE_TTL_MAX: Duration = Duration::from_secs(60);
 pub const STORE_TIMEOUT_MAX: Duration = Duration::from_secs(30);
 /// Largest connection pool accepted.
 pub const STORE_POOL_MAX: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(n: usize) -> String {
+        if n >= 1024 && n % 1024 == 0 {
+            format!("{} KiB", n / 1024)
+        } else {
+            n.to_string()
+        }
+    }
+
+    /// The README "Limits" table names every cap here, with its value.
+    #[test]
+    fn readme_table_matches() {
+        let caps: &[(&str, String)] = &[
+            ("COOKIE_HEADER_MAX", bytes(COOKIE_HEADER_MAX)),
+            ("COOKIE_PAIRS_MAX", COOKIE_PAIRS_MAX.to_string()),
+            ("COOKIE_CHUNKS_MAX", COOKIE_CHUNKS_MAX.to_string()),
+            ("COOKIE_FAMILIES_MAX", COOKIE_FAMILIES_MAX.to_string()),
+            ("JWT_MAX", bytes(JWT_MAX)),
+            ("JWE_HEADER_MAX", format!("{JWE_HEADER_MAX} B")),
+            ("HKDF_INFO_MAX", format!("{HKDF_INFO_MAX} B")),
+            ("IDENTITY_CLAIMS_MAX", IDENTITY_CLAIMS_MAX.to_string()),
+            (
+                "TOKEN_CACHE_ENTRIES",
+                format!("{TOKEN_CACHE_ENTRIES} entries"),
+            ),
+            ("TOKEN_CACHE_JSON_MAX", bytes(TOKEN_CACHE_JSON_MAX)),
+            ("SESSION_TOKEN_MAX", format!("{SESSION_TOKEN_MAX} chars")),
+            ("SESSION_BODY_MAX", bytes(SESSION_BODY_MAX)),
+            ("REDIS_VALUE_MAX", bytes(REDIS_VALUE_MAX)),
+            ("REDIS_PREFIX_MAX", format!("{REDIS_PREFIX_MAX} chars")),
+            ("SQL_IDENT_MAX", format!("{SQL_IDENT_MAX} bytes")),
+            ("SESSION_CACHE_ENTRIES", SESSION_CACHE_ENTRIES.to_string()),
+            (
+                "SESSION_NEGATIVE_ENTRIES",
+                SESSION_NEGATIVE_ENTRIES.to_string(),
+            ),
+            (
+                "SESSION_CACHE_TTL_MAX",
+                format!("{} s", SESSION_CACHE_TTL_MAX.as_secs()),
+            ),
+            (
+                "STORE_TIMEOUT_MAX",
+                format!("{} s", STORE_TIMEOUT_MAX.as_secs()),
+            ),
+            ("STORE_POOL_MAX", STORE_POOL_MAX.to_string()),
+        ];
+        let source = include_str!("limits.rs");
+        let declared = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub const "))
+            .map(|l| l.split(':').next().unwrap_or(""));
+        for name in declared {
+            assert!(
+                caps.iter().any(|(n, _)| *n == name),
+                "{name} is not checked here"
+            );
+        }
+        let readme = include_str!("../README.md");
+        for (name, value) in caps {
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with("| ") && l.contains(&format!("`{name}`")))
+                .unwrap_or_else(|| panic!("README Limits table has no row for {name}"));
+            assert!(
+                row.contains(value.as_str()),
+                "README row for {name} lacks {value:?}: {row}"
+            );
+        }
+    }
+}

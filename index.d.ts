@@ -12,8 +12,8 @@ export declare class Policy { private readonly __nextAuthNativePolicy: never }
 export declare class ReaderSet { private readonly __nextAuthNativeReaderSet: never }
 /** A MAC key for forwarded identity headers (opaque). */
 export declare class IdentityKey { private readonly __nextAuthNativeIdentityKey: never }
-/** A compiled session store (opaque). */
-export declare class SessionStore { private readonly __nextAuthNativeSessionStore: never }
+/** A compiled database session store handle (opaque; `SessionDb` in src/store). */
+export declare class SessionDb { private readonly __nextAuthNativeSessionDb: never }
 /** A secret: text or bytes. */
 export type SecretInput = string | Buffer
 
@@ -57,7 +57,7 @@ export declare function compilePolicy(init: PolicyInit): ExternalObject<Policy>
 export declare function compileReader(init: ReaderInit): ExternalObject<ReaderSet>
 
 /** Builds a session store. Throws on an invalid configuration. */
-export declare function compileSessionStore(init: SessionStoreInit): ExternalObject<SessionStore>
+export declare function compileSessionStore(init: SessionStoreInit): ExternalObject<SessionDb>
 
 /** The Location when no secret is configured. */
 export declare function configErrorLocation(policy: ExternalObject<Policy>, origin: string, basePath: string): string
@@ -193,18 +193,6 @@ export interface ReaderInit {
   v5Fallback?: boolean
 }
 
-/**
- * getToken on a raw `Cookie` header: the claims as JSON text (or the raw
- * token with `raw`), or null.
- */
-export declare function readToken(reader: ExternalObject<ReaderSet>, cookie: string | undefined | null, authorization: string | undefined | null, raw: boolean): string | null
-
-/**
- * Same as `readToken`, but builds the claims object natively instead of
- * returning JSON text. Kept for the benchmark that compares the two.
- */
-export declare function readTokenObject(reader: ExternalObject<ReaderSet>, cookie?: string | undefined | null, authorization?: string | undefined | null): Record<string, any> | null
-
 /** getToken on already-parsed cookies (Pages-router `req.cookies`). */
 export declare function readTokenPairs(reader: ExternalObject<ReaderSet>, names: Array<string>, values: Array<string>, authorization: string | undefined | null, raw: boolean): string | null
 
@@ -228,10 +216,10 @@ export interface SchemaMappingInit {
  * a denial decided without I/O (no or malformed cookie, negative cache),
  * `true` when `sessionLookup` must ask the database.
  */
-export declare function sessionCheck(store: ExternalObject<SessionStore>, cookie: string): string | boolean
+export declare function sessionCheck(store: ExternalObject<SessionDb>, cookie: string): string | boolean
 
 /** The database decision, explained: the same store, the same lookup. */
-export declare function sessionExplain(store: ExternalObject<SessionStore>, cookie: string, choice: NameChoiceInit): Promise<SessionExplain>
+export declare function sessionExplain(store: ExternalObject<SessionDb>, cookie: string, choice: NameChoiceInit): Promise<SessionExplain>
 
 export interface SessionExplain {
   /** "OK" or a stable error code. */
@@ -249,7 +237,7 @@ export interface SessionExplain {
 }
 
 /** The asynchronous lookup: resolves to `{ session, log }`, never rejects. */
-export declare function sessionLookup(store: ExternalObject<SessionStore>, cookie: string): Promise<SessionLookup>
+export declare function sessionLookup(store: ExternalObject<SessionDb>, cookie: string): Promise<SessionLookup>
 
 export interface SessionLookup {
   /** The session as JSON text, or null. */
@@ -286,10 +274,10 @@ export interface SessionStoreInit {
 }
 
 /** A short description of the store (backend, host/file; no credentials). */
-export declare function sessionStoreLabel(store: ExternalObject<SessionStore>): string
+export declare function sessionStoreLabel(store: ExternalObject<SessionDb>): string
 
 /** Is the store's revocation push subscription established? (Tests, diagnostics.) */
-export declare function sessionStorePushLive(store: ExternalObject<SessionStore>): boolean
+export declare function sessionStorePushLive(store: ExternalObject<SessionDb>): boolean
 
 /** The `x-auth-mac` value for the forwarded claims and their header values. */
 export declare function signIdentity(key: ExternalObject<IdentityKey>, claims: Array<string>, values: Array<string>): string

@@ -3,10 +3,10 @@
 //! thrown configuration error, never a crash.
 
 use crate::claims::now_seconds;
-use crate::cookies::{MAX_HEADER_LEN, MAX_TOKEN_LEN};
 use crate::error::{self, NameChoice, SessionError};
 use crate::explain;
 use crate::jws::{JwsVerifier, KeyInput};
+use crate::limits::{COOKIE_HEADER_MAX, JWT_MAX};
 use crate::token::{Cookies, Outcome, Reader, ReaderOptions, ReaderSet, Step, V4Key};
 use napi::bindgen_prelude::{Buffer, Either, External};
 use napi::{Error, JsString, JsValue, Result, Status};
@@ -87,9 +87,9 @@ fn jws_verifier(j: &JwsOptions) -> Result<JwsVerifier> {
 
 /// Room for a Cookie header at the cap plus one UTF-8 character, so that a
 /// longer header always reads as longer than the cap (and is denied).
-const HEADER_BUF: usize = MAX_HEADER_LEN + 8;
+const HEADER_BUF: usize = COOKIE_HEADER_MAX + 8;
 /// The same for a bare token (`decode`): one past the token cap, and more.
-const TOKEN_BUF: usize = MAX_TOKEN_LEN + 8;
+const TOKEN_BUF: usize = JWT_MAX + 8;
 
 /// Copies a JS string into `buf` as UTF-8 with a single napi call (napi-rs's
 /// `String` conversion asks V8 for the UTF-8 length first, then copies into
@@ -126,23 +126,6 @@ fn outcome(o: Outcome) -> Option<String> {
     }
 }
 
-/// getToken on a raw `Cookie` header: the claims as JSON text (or the raw
-/// token with `raw`), or null.
-#[napi(catch_unwind)]
-pub fn read_token(
-    reader: &External<ReaderSet>,
-    cookie: Option<String>,
-    authorization: Option<String>,
-    raw: bool,
-) -> Option<String> {
-    let cookies = cookie.as_deref().map_or(Cookies::None, Cookies::Header);
-    outcome(
-        reader
-            .get()
-            .read(cookies, authorization.as_deref(), raw, now_seconds()),
-    )
-}
-
 /// The cookie half of getToken: the result string, `false` (null: a
 /// present but unusable cookie, or a token that did not decode), or `true`
 /// (no session cookie: the caller consults the Authorization header with
@@ -165,8 +148,8 @@ pub fn read_cookie(
                 None => Either::B(false),
             }
         }
-        Step::Deny(_) => Either::B(false),
-        Step::NoCookie => Either::B(true),
+        Step::Denied(_) => Either::B(false),
+        Step::Absent => Either::B(true),
     }
 }
 
@@ -198,8 +181,10 @@ pub fn read_token_pairs(
     ))
 }
 
-/// Same as `readToken`, but builds the claims object natively instead of
-/// returning JSON text. Kept for the benchmark that compares the two.
+/// getToken on a raw `Cookie` header, with the claims object built natively
+/// instead of returned as JSON text: only for the benchmark that compares
+/// the two (bench/run.mjs), so only in a `--features bench` build.
+#[cfg(feature = "bench")]
 #[napi(catch_unwind)]
 pub fn read_token_object(
     reader: &External<ReaderSet>,

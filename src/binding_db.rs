@@ -8,7 +8,7 @@ use crate::cookies;
 use crate::error::{self, SessionError};
 use crate::explain;
 use crate::store::schema::{Mapping, MappingInput};
-use crate::store::{self, Check, SessionStore, StoreConfig, Verdict};
+use crate::store::{self, Check, SessionDb, StoreConfig, Verdict};
 use futures_util::FutureExt;
 use napi::bindgen_prelude::{Either, External, PromiseRaw};
 use napi::{Env, Error, Result, Status};
@@ -69,7 +69,7 @@ pub struct SessionLookup {
 
 /// Builds a session store. Throws on an invalid configuration.
 #[napi(catch_unwind)]
-pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<SessionStore>>> {
+pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<SessionDb>>> {
     let bad = |e: String| Error::new(Status::InvalidArg, e);
     let is_redis = !init.endpoint && store::redis::is_redis_url(&init.url);
     let push = match init.push.as_deref() {
@@ -124,7 +124,7 @@ pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<Sess
     }
     .map_err(|e| Error::new(Status::InvalidArg, e))?;
     let ms = |v: Option<u32>, d: Duration| v.map_or(d, |v| Duration::from_millis(u64::from(v)));
-    let store = SessionStore::with_options(
+    let store = SessionDb::with_options(
         StoreConfig {
             url: init.url,
             endpoint: init.endpoint,
@@ -144,11 +144,11 @@ pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<Sess
 /// a denial decided without I/O (no or malformed cookie, negative cache),
 /// `true` when `sessionLookup` must ask the database.
 #[napi(catch_unwind)]
-pub fn session_check(store: &External<Arc<SessionStore>>, cookie: String) -> Either<String, bool> {
+pub fn session_check(store: &External<Arc<SessionDb>>, cookie: String) -> Either<String, bool> {
     match store.check(&cookie) {
-        Check::Hit(json) => Either::A(json),
-        Check::Deny(_) => Either::B(false),
-        Check::Miss => Either::B(true),
+        Check::Found(json) => Either::A(json),
+        Check::Denied(_) => Either::B(false),
+        Check::Absent => Either::B(true),
     }
 }
 
@@ -156,15 +156,12 @@ pub fn session_check(store: &External<Arc<SessionStore>>, cookie: String) -> Eit
 #[napi(catch_unwind)]
 pub fn session_lookup<'env>(
     env: &'env Env,
-    store: &External<Arc<SessionStore>>,
+    store: &External<Arc<SessionDb>>,
     cookie: String,
 ) -> Result<PromiseRaw<'env, SessionLookup>> {
     let store = Arc::clone(store);
     env.spawn_future(async move {
-        let verdict = AssertUnwindSafe(store.lookup(&cookie))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| panic_verdict());
+        let verdict = guarded(&store, &cookie).await;
         Ok(SessionLookup {
             session: verdict.session,
             log: verdict.log,
@@ -174,11 +171,18 @@ pub fn session_lookup<'env>(
     })
 }
 
-fn panic_verdict() -> Verdict {
-    Verdict::failed(
-        SessionError::DbUnavailable,
-        Some("[next-auth-native][error][SESSION_STORE] internal error during a session lookup; denied".into()),
-    )
+/// `store.lookup(cookie)` with a panic caught: a panic inside a lookup is a
+/// denial with one log line (RS-1), never an unwind across napi.
+async fn guarded(store: &SessionDb, cookie: &str) -> Verdict {
+    AssertUnwindSafe(store.lookup(cookie))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            Verdict::failed(
+                SessionError::DbUnavailable,
+                Some("[next-auth-native][error][SESSION_STORE] internal error during a session lookup; denied".into()),
+            )
+        })
 }
 
 #[napi(object, object_from_js = false)]
@@ -201,16 +205,13 @@ pub struct SessionExplain {
 #[napi(catch_unwind)]
 pub fn session_explain<'env>(
     env: &'env Env,
-    store: &External<Arc<SessionStore>>,
+    store: &External<Arc<SessionDb>>,
     cookie: String,
     choice: NameChoiceInit,
 ) -> Result<PromiseRaw<'env, SessionExplain>> {
     let store = Arc::clone(store);
     env.spawn_future(async move {
-        let verdict = AssertUnwindSafe(store.lookup(&cookie))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| panic_verdict());
+        let verdict = guarded(&store, &cookie).await;
         let expected: Vec<&str> = store.cookie_names().iter().map(String::as_str).collect();
         let mut ctx = explain::cookie_context(
             cookies::header_names(&cookie),
@@ -241,12 +242,12 @@ pub fn session_explain<'env>(
 
 /// Is the store's revocation push subscription established? (Tests, diagnostics.)
 #[napi(catch_unwind)]
-pub fn session_store_push_live(store: &External<Arc<SessionStore>>) -> bool {
+pub fn session_store_push_live(store: &External<Arc<SessionDb>>) -> bool {
     store.push_live()
 }
 
 /// A short description of the store (backend, host/file; no credentials).
 #[napi(catch_unwind)]
-pub fn session_store_label(store: &External<Arc<SessionStore>>) -> String {
+pub fn session_store_label(store: &External<Arc<SessionDb>>) -> String {
     store.label().to_owned()
 }

@@ -13,18 +13,13 @@
 //! contiguous), conflicting duplicates deny, size and count caps.
 
 use crate::error::SessionError;
+use crate::limits::{
+    COOKIE_CHUNKS_MAX, COOKIE_FAMILIES_MAX, COOKIE_HEADER_MAX, COOKIE_PAIRS_MAX, JWT_MAX,
+};
 use std::borrow::Cow;
 
-/// Largest `Cookie` header we parse (docs/security.md CK-5).
-pub const MAX_HEADER_LEN: usize = 32 * 1024;
-/// Most cookie pairs we look at.
-pub const MAX_PAIRS: usize = 256;
-/// Most chunks a session cookie may have (`.0` … `.7`).
-pub const MAX_CHUNKS: usize = 8;
-/// Largest reassembled token.
-pub const MAX_TOKEN_LEN: usize = 16 * 1024;
-
-/// What one cookie family (a base name and its chunks) yields.
+/// What one cookie family (a base name and its chunks) yields, in the crate's
+/// one result vocabulary (docs/architecture.md): `Found`, `Denied(why)`, `Absent` (this layer has no answer; the next one decides).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup<'a> {
     /// No cookie of this family.
@@ -33,13 +28,10 @@ pub enum Lookup<'a> {
     /// mixed, too many chunks, too long). Denies; never falls back to Bearer.
     /// Carries why: [`SessionError::DuplicateCookie`], [`SessionError::ChunksInvalid`]
     /// or [`SessionError::TooLarge`].
-    Invalid(SessionError),
+    Denied(SessionError),
     /// The token, borrowed from the header when it needed no reassembly.
     Found(Cow<'a, str>),
 }
-
-/// Most cookie families one pass collects (v4 name and the v5 fallback).
-pub const MAX_FAMILIES: usize = 2;
 
 /// next-auth's default for `secureCookie` from given `NEXTAUTH_URL`/`VERCEL`
 /// values, used only to explain a decision (the doctor, `explainSession`);
@@ -81,13 +73,13 @@ pub fn header_names(header: &str) -> impl Iterator<Item = &str> {
         .map(|p| p.trim_start_matches(' '))
         .filter(|p| !p.is_empty())
         .map(|p| p.split_once('=').map_or(p, |(n, _)| n))
-        .take(MAX_PAIRS + 1)
+        .take(COOKIE_PAIRS_MAX + 1)
 }
 
 #[derive(Default)]
 struct Family<'a> {
     base: Option<Cow<'a, str>>,
-    chunks: [Option<Cow<'a, str>>; MAX_CHUNKS],
+    chunks: [Option<Cow<'a, str>>; COOKIE_CHUNKS_MAX],
     invalid: Option<SessionError>,
 }
 
@@ -108,7 +100,7 @@ impl<'a> Family<'a> {
         let slot = match suffix {
             None => &mut self.base,
             Some(idx) => match chunk_index(idx) {
-                Some(i) if i < MAX_CHUNKS => &mut self.chunks[i],
+                Some(i) if i < COOKIE_CHUNKS_MAX => &mut self.chunks[i],
                 Some(_) => {
                     self.invalid = Some(SessionError::ChunksInvalid); // more chunks than we accept
                     return true;
@@ -125,7 +117,7 @@ impl<'a> Family<'a> {
 
     fn finish(self) -> Lookup<'a> {
         if let Some(e) = self.invalid {
-            return Lookup::Invalid(e);
+            return Lookup::Denied(e);
         }
         let n = self.chunks.iter().take_while(|c| c.is_some()).count();
         let trailing = self.chunks[n..].iter().any(Option::is_some);
@@ -140,10 +132,10 @@ impl<'a> Family<'a> {
                 }
                 Cow::Owned(s)
             }
-            _ => return Lookup::Invalid(SessionError::ChunksInvalid), // gap, or base and chunks together
+            _ => return Lookup::Denied(SessionError::ChunksInvalid), // gap, or base and chunks together
         };
-        if out.len() > MAX_TOKEN_LEN {
-            Lookup::Invalid(SessionError::TooLarge)
+        if out.len() > JWT_MAX {
+            Lookup::Denied(SessionError::TooLarge)
         } else {
             Lookup::Found(out)
         }
@@ -202,14 +194,14 @@ fn trim_blanks(v: Cow<'_, str>) -> Cow<'_, str> {
 /// pairs. Feed pairs with [`Collector::offer`], then call [`Collector::finish`].
 pub struct Collector<'a, 'b> {
     bases: &'b [&'b str],
-    families: [Family<'a>; MAX_FAMILIES],
+    families: [Family<'a>; COOKIE_FAMILIES_MAX],
     pairs: usize,
 }
 
 impl<'a, 'b> Collector<'a, 'b> {
-    /// `bases` holds at most [`MAX_FAMILIES`] names; extra names are ignored.
+    /// `bases` holds at most [`COOKIE_FAMILIES_MAX`] names; extra names are ignored.
     pub fn new(bases: &'b [&'b str]) -> Self {
-        let bases = &bases[..bases.len().min(MAX_FAMILIES)];
+        let bases = &bases[..bases.len().min(COOKIE_FAMILIES_MAX)];
         Collector {
             bases,
             families: Default::default(),
@@ -255,11 +247,11 @@ impl<'a, 'b> Collector<'a, 'b> {
     }
 
     /// One [`Lookup`] per base name, in order (unused slots are `Absent`).
-    pub fn finish(self) -> [Lookup<'a>; MAX_FAMILIES] {
-        if self.pairs > MAX_PAIRS {
+    pub fn finish(self) -> [Lookup<'a>; COOKIE_FAMILIES_MAX] {
+        if self.pairs > COOKIE_PAIRS_MAX {
             return [
-                Lookup::Invalid(SessionError::TooLarge),
-                Lookup::Invalid(SessionError::TooLarge),
+                Lookup::Denied(SessionError::TooLarge),
+                Lookup::Denied(SessionError::TooLarge),
             ];
         }
         self.families.map(Family::finish)
@@ -267,11 +259,11 @@ impl<'a, 'b> Collector<'a, 'b> {
 }
 
 /// Parses a `Cookie` header and returns one [`Lookup`] per base name.
-pub fn lookup_header<'a>(header: &'a str, bases: &[&str]) -> [Lookup<'a>; MAX_FAMILIES] {
-    if header.len() > MAX_HEADER_LEN {
+pub fn lookup_header<'a>(header: &'a str, bases: &[&str]) -> [Lookup<'a>; COOKIE_FAMILIES_MAX] {
+    if header.len() > COOKIE_HEADER_MAX {
         return [
-            Lookup::Invalid(SessionError::TooLarge),
-            Lookup::Invalid(SessionError::TooLarge),
+            Lookup::Denied(SessionError::TooLarge),
+            Lookup::Denied(SessionError::TooLarge),
         ];
     }
     let mut c = Collector::new(bases);
@@ -293,9 +285,9 @@ mod tests {
     use super::*;
 
     const N: &str = "next-auth.session-token";
-    const CHUNKS: Lookup<'static> = Lookup::Invalid(SessionError::ChunksInvalid);
-    const DUP: Lookup<'static> = Lookup::Invalid(SessionError::DuplicateCookie);
-    const BIG: Lookup<'static> = Lookup::Invalid(SessionError::TooLarge);
+    const CHUNKS: Lookup<'static> = Lookup::Denied(SessionError::ChunksInvalid);
+    const DUP: Lookup<'static> = Lookup::Denied(SessionError::DuplicateCookie);
+    const BIG: Lookup<'static> = Lookup::Denied(SessionError::TooLarge);
 
     fn one(h: &str) -> Lookup<'_> {
         let [first, _] = lookup_header(h, &[N]);
@@ -376,19 +368,19 @@ mod tests {
                                                           // the strict rules on duplicates and chunks still hold
         assert_eq!(
             one(&format!("{N}=A ; {N} =B")),
-            Lookup::Invalid(SessionError::DuplicateCookie)
+            Lookup::Denied(SessionError::DuplicateCookie)
         );
         assert_eq!(one(&format!("{N}=A ; {N} =A")), found("A"));
         assert_eq!(
             one(&format!("{N}.0 =A; {N}.2=C ")),
-            Lookup::Invalid(SessionError::ChunksInvalid)
+            Lookup::Denied(SessionError::ChunksInvalid)
         );
         assert_eq!(one(&format!("{N}.0 =A; {N}.1=B\t")), found("AB"));
     }
 
     #[test]
     fn caps() {
-        let big = format!("{N}={}", "a".repeat(MAX_HEADER_LEN));
+        let big = format!("{N}={}", "a".repeat(COOKIE_HEADER_MAX));
         assert_eq!(one(&big), BIG);
         let pairs: Vec<String> = (0..300).map(|i| format!("c{i}=1")).collect();
         assert_eq!(one(&format!("{}; {N}=tok", pairs.join("; "))), BIG);

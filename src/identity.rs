@@ -10,6 +10,7 @@
 //! equal to a session-token key. A route reads the identity with
 //! `readIdentity`, which verifies the MAC and the age of `t`.
 
+use crate::limits::IDENTITY_CLAIMS_MAX;
 use crate::{b64, cookies};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
@@ -26,8 +27,6 @@ pub const MAC_HEADER: &str = "x-auth-mac";
 pub const MAX_AGE: i64 = 60;
 /// How far in the future a MAC's time may lie (clock skew between instances).
 pub const SKEW: i64 = 15;
-/// Most claims one MAC covers.
-pub const MAX_CLAIMS: usize = 32;
 const INFO: &[u8] = b"next-auth-native forwarded identity MAC v1";
 
 /// RFC 9110 `tchar`.
@@ -55,9 +54,9 @@ pub fn header_name(claim: &str) -> String {
 /// Errors (with the fix) for empty names, `mac` (reserved), too many claims,
 /// and two claims that map to the same header.
 pub fn header_names(claims: &[String]) -> Result<Vec<String>, String> {
-    if claims.len() > MAX_CLAIMS {
+    if claims.len() > IDENTITY_CLAIMS_MAX {
         return Err(format!(
-            "withAuth: forwardIdentity lists {} claims; forward at most {MAX_CLAIMS}.",
+            "withAuth: forwardIdentity lists {} claims; forward at most {IDENTITY_CLAIMS_MAX}.",
             claims.len()
         ));
     }
@@ -174,7 +173,7 @@ impl IdentityKey {
                 .map(|c| cookies::decode_uri_component(c).map(|c| c.into_owned()))
                 .collect::<Option<_>>()?
         };
-        if claims.len() > MAX_CLAIMS {
+        if claims.len() > IDENTITY_CLAIMS_MAX {
             return None;
         }
         let mut pairs = Vec::with_capacity(claims.len());

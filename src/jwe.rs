@@ -3,6 +3,7 @@
 //! key is touched (docs/security.md JW-3…JW-10); lengths are checked before any
 //! fixed-size construction, so no input can panic.
 
+use crate::limits::{JWE_HEADER_MAX, JWT_MAX};
 use crate::{b64, json};
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::Aes256Gcm;
@@ -11,10 +12,6 @@ use serde::Deserialize;
 use sha2::Sha512;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
-
-/// Upper bound on a token we are willing to look at (docs/security.md CK-5).
-pub const MAX_TOKEN_LEN: usize = 16 * 1024;
-const MAX_HEADER_LEN: usize = 512;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enc {
@@ -82,7 +79,7 @@ pub struct Jwe<'a> {
 /// Used only to route a Bearer token to v4 or v5 rules.
 pub fn peek_enc(token: &str) -> Option<Enc> {
     let seg = token.split('.').next()?;
-    if seg.len() > MAX_HEADER_LEN {
+    if seg.len() > JWE_HEADER_MAX {
         return None;
     }
     let bytes = b64::decode(seg)?;
@@ -116,11 +113,11 @@ fn split_compact(token: &str) -> Option<[&str; 5]> {
 /// key, `alg` = "dir", `enc` in `allowed`, `kid` (if present) a string, no
 /// duplicate `alg`/`enc`/`kid`, no `zip` and no `crit`; other members are ignored.
 pub fn parse<'a>(token: &'a str, allowed: &[Enc]) -> Result<Jwe<'a>, JweError> {
-    if token.len() > MAX_TOKEN_LEN {
+    if token.len() > JWT_MAX {
         return Err(JweError::Malformed);
     }
     let [h, ek, iv, ct, tag] = split_compact(token).ok_or(JweError::Malformed)?;
-    if h.is_empty() || h.len() > MAX_HEADER_LEN || !ek.is_empty() || iv.is_empty() || tag.is_empty()
+    if h.is_empty() || h.len() > JWE_HEADER_MAX || !ek.is_empty() || iv.is_empty() || tag.is_empty()
     {
         return Err(JweError::Malformed);
     }

@@ -6,12 +6,12 @@
 //! JWE tokens before the signature is checked by the `jsonwebtoken` crate.
 
 use crate::error::SessionError;
+use crate::limits::JWT_MAX;
 use crate::{b64, claims, json};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 use std::str::FromStr;
 
-const MAX_TOKEN_LEN: usize = 16 * 1024;
 /// Smallest HMAC secret we accept (docs/security.md RS-3).
 pub const MIN_HMAC_SECRET: usize = 32;
 
@@ -131,7 +131,7 @@ impl JwsVerifier {
     /// Verifies `token`; returns the payload JSON text and its `exp`, or why not.
     pub fn verify(&self, token: &str, now: i64) -> Result<(String, f64), SessionError> {
         use SessionError::*;
-        if token.len() > MAX_TOKEN_LEN {
+        if token.len() > JWT_MAX {
             return Err(TooLarge);
         }
         let mut parts = token.split('.');

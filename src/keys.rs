@@ -3,20 +3,19 @@
 //! (docs/security.md SC-5). Nothing here is derived per request.
 
 use crate::b64;
+use crate::limits::HKDF_INFO_MAX;
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256, Sha512};
 use zeroize::Zeroizing;
 
 const V4_INFO: &str = "NextAuth.js Generated Encryption Key";
 const V5_INFO: &str = "Auth.js Generated Encryption Key";
-/// `@panva/hkdf` refuses info longer than this.
-const MAX_INFO: usize = 1024;
 
 /// A secret as the app configured it (UTF-8 bytes of a string, or raw bytes).
 pub type Secret = Zeroizing<Vec<u8>>;
 
 fn hkdf<const N: usize>(secret: &[u8], salt: &str, info: &str) -> Option<Zeroizing<[u8; N]>> {
-    if secret.is_empty() || info.len() > MAX_INFO {
+    if secret.is_empty() || info.len() > HKDF_INFO_MAX {
         return None;
     }
     let mut okm = Zeroizing::new([0u8; N]);

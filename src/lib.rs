@@ -15,6 +15,7 @@ pub mod json;
 pub mod jwe;
 pub mod jws;
 pub mod keys;
+pub mod limits;
 pub mod middleware;
 pub mod reader;
 pub mod store;

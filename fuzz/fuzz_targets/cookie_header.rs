@@ -19,6 +19,7 @@ mod common;
 use libfuzzer_sys::fuzz_target;
 use next_auth_native::cookies::{self, Lookup};
 use next_auth_native::keys::Secret;
+use next_auth_native::limits;
 use next_auth_native::token::{self, Cookies, Reader, ReaderOptions, Step};
 use std::sync::OnceLock;
 
@@ -204,7 +205,7 @@ fuzz_target!(|data: &[u8]| {
     let want = model(header, bases);
     for (g, w) in got.iter().zip(&want) {
         let same = match (g, w) {
-            (Lookup::Absent, Model::Absent) | (Lookup::Invalid(_), Model::Invalid) => true,
+            (Lookup::Absent, Model::Absent) | (Lookup::Denied(_), Model::Invalid) => true,
             (Lookup::Found(a), Model::Found(b)) => a == b,
             _ => false,
         };
@@ -213,7 +214,7 @@ fuzz_target!(|data: &[u8]| {
             "lookup_header {g:?} but the model says {w:?} for {header:?}"
         );
         if let Lookup::Found(t) = g {
-            assert!(t.len() <= cookies::MAX_TOKEN_LEN);
+            assert!(t.len() <= limits::JWT_MAX);
             let _ = next_auth_native::store::valid_token(t);
         }
     }
@@ -221,13 +222,13 @@ fuzz_target!(|data: &[u8]| {
     // The reader on the raw header and on already-parsed pairs agree (below the pair cap).
     let reader = &readers()[which];
     let (pairs, counted) = parse_pairs(header, bases);
-    if counted <= 256 && pairs.len() <= 256 && header.len() <= cookies::MAX_HEADER_LEN {
+    if counted <= 256 && pairs.len() <= 256 && header.len() <= limits::COOKIE_HEADER_MAX {
         let a = reader.from_cookies(Cookies::Header(header));
         let b = reader.from_cookies(Cookies::Pairs(&pairs));
         let norm = |s: Step<'_>| match s {
             Step::Found(t, r) => Some(Some((t.into_owned(), r))),
-            Step::Deny(_) => Some(None),
-            Step::NoCookie => None,
+            Step::Denied(_) => Some(None),
+            Step::Absent => None,
         };
         // A token the header path finds, the pairs path finds too, the same
         // one. (Near the pair cap the header path may deny where the parsed

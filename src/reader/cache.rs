@@ -2,6 +2,7 @@
 
 use super::Rules;
 use crate::claims;
+use crate::limits::{TOKEN_CACHE_ENTRIES, TOKEN_CACHE_JSON_MAX};
 
 /// A bounded cache of decoded tokens, keyed by the exact token string
 /// (docs/security.md RS-6), consulted by [`Reader::finish`](super::Reader::finish): never returns a token past its `exp`, keeps an entry
@@ -49,9 +50,7 @@ impl std::hash::Hasher for PreHashed {
     }
 }
 
-const CACHE_CAPACITY: usize = 1024;
 const CACHE_TTL_SECS: i64 = 60;
-const CACHE_MAX_JSON: usize = 8 * 1024;
 const SEEN_SLOTS: usize = 4096;
 
 impl TokenCache {
@@ -94,7 +93,7 @@ impl TokenCache {
         exp: f64,
         now: i64,
     ) {
-        if json.len() > CACHE_MAX_JSON {
+        if json.len() > TOKEN_CACHE_JSON_MAX {
             return;
         }
         let slot = &mut self.seen[(key % SEEN_SLOTS as u64) as usize];
@@ -102,7 +101,7 @@ impl TokenCache {
             *slot = key; // first sighting: remember, don't cache yet
             return;
         }
-        if self.map.len() >= CACHE_CAPACITY && !self.map.contains_key(&key) {
+        if self.map.len() >= TOKEN_CACHE_ENTRIES && !self.map.contains_key(&key) {
             while let Some(old) = self.order.pop_front() {
                 if self.map.remove(&old).is_some() {
                     break;
@@ -126,7 +125,7 @@ impl TokenCache {
 mod tests {
     use super::super::tests::{claims_of, now, reader, v4_token};
     use super::super::*;
-    use super::CACHE_CAPACITY;
+    use crate::limits::TOKEN_CACHE_ENTRIES;
 
     #[test]
     fn cache_never_outlives_exp() {
@@ -143,13 +142,13 @@ mod tests {
             Outcome::Denied(_)
         ));
         // bounded
-        for i in 0..(CACHE_CAPACITY + 10) {
+        for i in 0..(TOKEN_CACHE_ENTRIES + 10) {
             let t = v4_token(&format!(r#"{{"i":{i},"exp":{}}}"#, t0 + 100));
             let h = format!("{V4_COOKIE}={t}");
             r.read(Cookies::Header(&h), None, false, t0);
             r.read(Cookies::Header(&h), None, false, t0);
         }
         let c = r.cache.lock().unwrap();
-        assert!(c.map.len() <= CACHE_CAPACITY && c.order.len() <= CACHE_CAPACITY);
+        assert!(c.map.len() <= TOKEN_CACHE_ENTRIES && c.order.len() <= TOKEN_CACHE_ENTRIES);
     }
 }

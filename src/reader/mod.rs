@@ -116,13 +116,15 @@ pub enum Outcome {
     Claims { json: String, exp: f64 },
 }
 
-/// What the cookies yielded.
+/// What the cookies yielded (the vocabulary of [`crate::cookies::Lookup`]).
 #[derive(Debug, PartialEq)]
 pub enum Step<'a> {
+    /// A session cookie's token, and the rules of the family it came from.
     Found(std::borrow::Cow<'a, str>, Rules),
     /// A present but unusable cookie, and why.
-    Deny(SessionError),
-    NoCookie,
+    Denied(SessionError),
+    /// No session cookie: the caller may read a Bearer credential.
+    Absent,
 }
 
 /// Where the cookies come from.
@@ -208,11 +210,6 @@ impl Reader {
     /// Whether this reader has a key to decode with (a secret, or a JWS key).
     pub fn has_key(&self) -> bool {
         !self.secrets.is_empty() || self.jws.is_some()
-    }
-
-    /// The rules of the first cookie family (for explanations).
-    pub fn first_rules(&self) -> Option<&Rules> {
-        self.families.first().map(|(_, r)| r)
     }
 
     fn v5_keys(&self, salt: &str) -> Option<&[V5Key]> {

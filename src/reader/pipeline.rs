@@ -21,8 +21,8 @@ impl Reader {
     ) -> Outcome {
         match self.from_cookies(cookies) {
             Step::Found(token, rules) => self.finish(&token, &rules, raw, now),
-            Step::Deny(e) => Outcome::Denied(e),
-            Step::NoCookie => match authorization {
+            Step::Denied(e) => Outcome::Denied(e),
+            Step::Absent => match authorization {
                 Some(h) => self.read_bearer(h, raw, now),
                 None => Outcome::Denied(SessionError::NoCookie),
             },
@@ -58,7 +58,7 @@ impl Reader {
     /// Looks for the session cookie(s): a token and its rules, a denial (a
     /// present but unusable cookie: no Bearer fallback, CK-6), or nothing.
     pub fn from_cookies<'a>(&self, cookies: Cookies<'a>) -> Step<'a> {
-        let mut names = [""; cookies::MAX_FAMILIES];
+        let mut names = [""; crate::limits::COOKIE_FAMILIES_MAX];
         for (slot, name) in names.iter_mut().zip(self.cookie_names()) {
             *slot = name;
         }
@@ -72,17 +72,17 @@ impl Reader {
                 }
                 c.finish()
             }
-            Cookies::None => return Step::NoCookie,
+            Cookies::None => return Step::Absent,
         };
         for (i, (lookup, (_, rules))) in lookups.into_iter().zip(&self.families).enumerate() {
             match lookup {
                 Lookup::Found(t) => return Step::Found(t, rules.clone()),
                 // The v5 fallback family is ignored by next-auth v4, so it only falls through.
-                Lookup::Invalid(e) if i == 0 => return Step::Deny(e),
-                Lookup::Invalid(_) | Lookup::Absent => {}
+                Lookup::Denied(e) if i == 0 => return Step::Denied(e),
+                Lookup::Denied(_) | Lookup::Absent => {}
             }
         }
-        Step::NoCookie
+        Step::Absent
     }
 
     /// Decodes and validates `token` under `rules`; JSON text and `exp` on

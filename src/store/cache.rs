@@ -4,15 +4,9 @@
 //! cache remembers "no such session" for the TTL. A TTL of 0 disables both.
 
 use crate::error::SessionError;
+use crate::limits::{SESSION_CACHE_ENTRIES, SESSION_CACHE_TTL_MAX, SESSION_NEGATIVE_ENTRIES};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
-
-/// Most positive entries.
-pub const POSITIVE_CAPACITY: usize = 4096;
-/// Most negative entries.
-pub const NEGATIVE_CAPACITY: usize = 4096;
-/// Longest TTL accepted (docs/security.md RS-6: at most 60 s).
-pub const MAX_TTL: Duration = Duration::from_secs(60);
 
 /// A bounded map with FIFO eviction. Removals leave a stale key in `order`;
 /// generations tell stale from live, and `order` is compacted when it grows
@@ -89,14 +83,15 @@ struct Positive {
     until: Instant,
 }
 
-/// What the cache knows about a token.
+/// What the cache knows about a token (the vocabulary of [`crate::cookies::Lookup`]).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Cached {
     /// A valid session (its JSON text).
-    Hit(String),
-    /// Recently looked up and not a session, and why.
-    Negative(SessionError),
-    Miss,
+    Found(String),
+    /// Recently looked up and not a session (the negative cache), and why.
+    Denied(SessionError),
+    /// Not cached: ask the source.
+    Absent,
 }
 
 pub struct SessionCache {
@@ -108,12 +103,12 @@ pub struct SessionCache {
 }
 
 impl SessionCache {
-    /// `ttl` is capped at [`MAX_TTL`]; zero disables the cache.
+    /// `ttl` is capped at [`SESSION_CACHE_TTL_MAX`]; zero disables the cache.
     pub fn new(ttl: Duration) -> Self {
         SessionCache {
-            ttl: ttl.min(MAX_TTL),
-            pos: Bounded::new(POSITIVE_CAPACITY),
-            neg: Bounded::new(NEGATIVE_CAPACITY),
+            ttl: ttl.min(SESSION_CACHE_TTL_MAX),
+            pos: Bounded::new(SESSION_CACHE_ENTRIES),
+            neg: Bounded::new(SESSION_NEGATIVE_ENTRIES),
             epoch: 0,
         }
     }
@@ -124,16 +119,16 @@ impl SessionCache {
 
     pub fn get(&self, token: &str, now: Instant, now_ms: i64) -> Cached {
         if !self.enabled() {
-            return Cached::Miss;
+            return Cached::Absent;
         }
         if let Some(p) = self.pos.get(token) {
             if now < p.until && now_ms <= p.expires_ms {
-                return Cached::Hit(p.json.clone());
+                return Cached::Found(p.json.clone());
             }
         }
         match self.neg.get(token) {
-            Some((until, why)) if now < *until => Cached::Negative(*why),
-            _ => Cached::Miss,
+            Some((until, why)) if now < *until => Cached::Denied(*why),
+            _ => Cached::Absent,
         }
     }
 
@@ -201,21 +196,27 @@ mod tests {
     fn ttl_and_expiry() {
         let mut c = SessionCache::new(Duration::from_secs(5));
         let t0 = Instant::now();
-        assert_eq!(c.get("a", t0, 1000), Cached::Miss);
+        assert_eq!(c.get("a", t0, 1000), Cached::Absent);
         c.put_session("a", "{}", 2000, t0);
-        assert_eq!(c.get("a", t0, 1000), Cached::Hit("{}".into()));
-        assert_eq!(c.get("a", t0, 2000), Cached::Hit("{}".into())); // expires >= now
-        assert_eq!(c.get("a", t0, 2001), Cached::Miss); // never past expires
-        assert_eq!(c.get("a", t0 + Duration::from_secs(5), 1000), Cached::Miss); // TTL over
-        assert_eq!(c.get("A", t0, 1000), Cached::Miss); // exact key
+        assert_eq!(c.get("a", t0, 1000), Cached::Found("{}".into()));
+        assert_eq!(c.get("a", t0, 2000), Cached::Found("{}".into())); // expires >= now
+        assert_eq!(c.get("a", t0, 2001), Cached::Absent); // never past expires
+        assert_eq!(
+            c.get("a", t0 + Duration::from_secs(5), 1000),
+            Cached::Absent
+        ); // TTL over
+        assert_eq!(c.get("A", t0, 1000), Cached::Absent); // exact key
         c.put_none("a", SessionError::DbNotFound, t0);
         assert_eq!(
             c.get("a", t0, 1000),
-            Cached::Negative(SessionError::DbNotFound)
+            Cached::Denied(SessionError::DbNotFound)
         );
-        assert_eq!(c.get("a", t0 + Duration::from_secs(6), 1000), Cached::Miss);
+        assert_eq!(
+            c.get("a", t0 + Duration::from_secs(6), 1000),
+            Cached::Absent
+        );
         c.put_session("a", "{\"x\":1}", 5000, t0);
-        assert_eq!(c.get("a", t0, 1000), Cached::Hit("{\"x\":1}".into()));
+        assert_eq!(c.get("a", t0, 1000), Cached::Found("{\"x\":1}".into()));
     }
 
     #[test]
@@ -224,17 +225,17 @@ mod tests {
         let t0 = Instant::now();
         c.put_session("a", "{}", i64::MAX, t0);
         c.put_none("b", SessionError::DbNotFound, t0);
-        assert_eq!(c.get("a", t0, 0), Cached::Miss);
-        assert_eq!(c.get("b", t0, 0), Cached::Miss);
+        assert_eq!(c.get("a", t0, 0), Cached::Absent);
+        assert_eq!(c.get("b", t0, 0), Cached::Absent);
         let c = SessionCache::new(Duration::from_secs(3600));
-        assert_eq!(c.ttl, MAX_TTL);
+        assert_eq!(c.ttl, SESSION_CACHE_TTL_MAX);
     }
 
     #[test]
     fn bounded() {
         let mut c = SessionCache::new(Duration::from_secs(5));
         let t0 = Instant::now();
-        for i in 0..(3 * POSITIVE_CAPACITY) {
+        for i in 0..(3 * SESSION_CACHE_ENTRIES) {
             let k = format!("t{i}");
             c.put_session(&k, "{}", i64::MAX, t0);
             c.put_none(&k, SessionError::DbNotFound, t0); // moves it to the negative side
@@ -242,18 +243,18 @@ mod tests {
         }
         let (m, o) = c.pos.sizes();
         assert!(
-            m <= POSITIVE_CAPACITY && o <= 2 * POSITIVE_CAPACITY + 1,
+            m <= SESSION_CACHE_ENTRIES && o <= 2 * SESSION_CACHE_ENTRIES + 1,
             "{m} {o}"
         );
         let (m, o) = c.neg.sizes();
         assert!(
-            m <= NEGATIVE_CAPACITY && o <= 2 * NEGATIVE_CAPACITY + 1,
+            m <= SESSION_NEGATIVE_ENTRIES && o <= 2 * SESSION_NEGATIVE_ENTRIES + 1,
             "{m} {o}"
         );
         // the newest entries survive
-        let last = format!("t{}", 3 * POSITIVE_CAPACITY - 1);
-        assert_eq!(c.get(&last, t0, 0), Cached::Hit("{}".into()));
-        assert_eq!(c.get("t0", t0, 0), Cached::Miss);
+        let last = format!("t{}", 3 * SESSION_CACHE_ENTRIES - 1);
+        assert_eq!(c.get(&last, t0, 0), Cached::Found("{}".into()));
+        assert_eq!(c.get("t0", t0, 0), Cached::Absent);
     }
 
     #[test]
@@ -266,19 +267,19 @@ mod tests {
         c.put_none("n", SessionError::DbNotFound, t0);
         c.evict("a");
         c.evict("n");
-        assert_eq!(c.get("a", t0, 0), Cached::Miss);
-        assert_eq!(c.get("n", t0, 0), Cached::Miss);
-        assert_eq!(c.get("b", t0, 0), Cached::Hit("{}".into()));
+        assert_eq!(c.get("a", t0, 0), Cached::Absent);
+        assert_eq!(c.get("n", t0, 0), Cached::Absent);
+        assert_eq!(c.get("b", t0, 0), Cached::Found("{}".into()));
         let h: [u8; 32] = Sha256::digest(b"b").into();
         c.evict_sha256(&[0; 32]);
-        assert_eq!(c.get("b", t0, 0), Cached::Hit("{}".into()));
+        assert_eq!(c.get("b", t0, 0), Cached::Found("{}".into()));
         c.evict_sha256(&h);
-        assert_eq!(c.get("b", t0, 0), Cached::Miss);
+        assert_eq!(c.get("b", t0, 0), Cached::Absent);
         c.put_session("x", "{}", i64::MAX, t0);
         c.clear();
-        assert_eq!(c.get("x", t0, 0), Cached::Miss);
+        assert_eq!(c.get("x", t0, 0), Cached::Absent);
         // re-inserting after evictions stays bounded and works
         c.put_session("x", "{}", i64::MAX, t0);
-        assert_eq!(c.get("x", t0, 0), Cached::Hit("{}".into()));
+        assert_eq!(c.get("x", t0, 0), Cached::Found("{}".into()));
     }
 }

@@ -7,6 +7,7 @@
 //! `expires`. Anything else is no session.
 
 use super::{Candidate, LookupError};
+use crate::limits::SESSION_BODY_MAX;
 use crate::store::time;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
@@ -17,9 +18,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::time::Duration;
 use tokio::time::{timeout_at, Instant};
-
-/// Largest response body read.
-pub const MAX_BODY: usize = 64 * 1024;
 
 pub struct HttpSource {
     uri: Uri,
@@ -59,7 +57,7 @@ impl HttpSource {
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_timer(TokioTimer::new())
             .pool_max_idle_per_host(pool_max.max(1))
-            .http1_max_buf_size(MAX_BODY + 16 * 1024)
+            .http1_max_buf_size(SESSION_BODY_MAX + 16 * 1024)
             .build(conn);
         let label = format!("session endpoint {}", strip_query(&uri));
         Ok((HttpSource { uri, client }, label))
@@ -108,19 +106,23 @@ impl HttpSource {
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        if declared.is_some_and(|n| n > SESSION_BODY_MAX as u64) {
             return Err(LookupError::BadResponse("body over 64 KiB".into()));
         }
-        let body =
-            match timeout_at(deadline, Limited::new(res.into_body(), MAX_BODY).collect()).await {
-                Err(_) => return Err(LookupError::Timeout),
-                Ok(Err(_)) => {
-                    return Err(LookupError::BadResponse(
-                        "body over 64 KiB or cut short".into(),
-                    ))
-                }
-                Ok(Ok(b)) => b.to_bytes(),
-            };
+        let body = match timeout_at(
+            deadline,
+            Limited::new(res.into_body(), SESSION_BODY_MAX).collect(),
+        )
+        .await
+        {
+            Err(_) => return Err(LookupError::Timeout),
+            Ok(Err(_)) => {
+                return Err(LookupError::BadResponse(
+                    "body over 64 KiB or cut short".into(),
+                ))
+            }
+            Ok(Ok(b)) => b.to_bytes(),
+        };
         Ok(check_body(&body, time::now_ms()))
     }
 }

@@ -3,7 +3,7 @@
 //! PostgreSQL ([`postgres`]), SQLite ([`sqlite`]) or the app's own
 //! `/api/auth/session` ([`http`]), behind a bounded cache ([`cache`]).
 //!
-//! A [`SessionStore`] is built once per configuration. Every outcome other
+//! A [`SessionDb`] is built once per configuration. Every outcome other
 //! than a found, unexpired session with its user is "no session" (docs/security.md
 //! INV-1, SS-1…SS-5): malformed tokens are refused before any I/O, failures
 //! and timeouts deny, and each run of failures produces one log line (no
@@ -22,32 +22,38 @@ pub mod tls;
 
 use crate::cookies::{self, Lookup};
 use crate::error::SessionError;
+use crate::limits::{COOKIE_FAMILIES_MAX, SESSION_TOKEN_MAX, STORE_POOL_MAX, STORE_TIMEOUT_MAX};
 use cache::{Cached, SessionCache};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Longest session token looked up (docs/security.md SS-1; next-auth's own are 36
-/// or 64 characters, `@auth/pg-adapter` stores at most 255).
-pub const MAX_TOKEN_LEN: usize = 255;
 /// Default lookup deadline.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(1000);
-/// Longest deadline accepted.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default cache TTL.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_millis(5000);
-/// Default and largest connection pool size.
+/// Default connection pool size.
 pub const DEFAULT_POOL: usize = 4;
-pub const MAX_POOL: usize = 64;
 /// How often a persisting failure is logged again.
 pub const RELOG_AFTER: Duration = Duration::from_secs(60);
+
+/// The one row a session token may match: none is no session, more than one
+/// is [`LookupError::Ambiguous`] (a token names one session, or none).
+pub fn only_row<R>(rows: Vec<R>) -> Result<Option<R>, LookupError> {
+    let mut rows = rows.into_iter();
+    match (rows.next(), rows.next()) {
+        (None, _) => Ok(None),
+        (Some(row), None) => Ok(Some(row)),
+        (Some(_), Some(_)) => Err(LookupError::Ambiguous),
+    }
+}
 
 /// SS-1: 1…255 printable ASCII characters, none of `;` `,` space `"` `\`.
 /// Not UUID-only: `session.generateSessionToken` may produce other shapes.
 pub fn valid_token(t: &str) -> bool {
     !t.is_empty()
-        && t.len() <= MAX_TOKEN_LEN
+        && t.len() <= SESSION_TOKEN_MAX
         && t.bytes()
             .all(|b| (0x21..=0x7e).contains(&b) && !matches!(b, b';' | b',' | b'"' | b'\\'))
 }
@@ -152,13 +158,16 @@ pub struct StoreConfig {
     pub cookie_names: Vec<String>,
 }
 
-/// The synchronous answer: a cached session, a denial, or "ask the source".
+/// The synchronous answer, in the crate's result vocabulary
+/// ([`crate::cookies::Lookup`]): a cached session, a denial, or "ask the source".
 #[derive(Debug, PartialEq, Eq)]
 pub enum Check {
-    Hit(String),
+    /// A cached session (its JSON text).
+    Found(String),
     /// Denied without I/O, and why.
-    Deny(SessionError),
-    Miss,
+    Denied(SessionError),
+    /// No answer without I/O: ask the source.
+    Absent,
 }
 
 /// The asynchronous answer: the session JSON text or none, plus at most one
@@ -219,7 +228,7 @@ impl Verdict {
     }
 }
 
-pub struct SessionStore {
+pub struct SessionDb {
     source: Source,
     label: String,
     timeout: Duration,
@@ -231,15 +240,17 @@ pub struct SessionStore {
     push_shared: Option<Arc<push::PushShared>>,
 }
 
-impl SessionStore {
-    pub fn new(cfg: StoreConfig) -> Result<SessionStore, String> {
-        SessionStore::with_options(cfg, StoreOptions::default())
+impl SessionDb {
+    pub fn new(cfg: StoreConfig) -> Result<SessionDb, String> {
+        SessionDb::with_options(cfg, StoreOptions::default())
     }
 
-    pub fn with_options(cfg: StoreConfig, opts: StoreOptions) -> Result<SessionStore, String> {
-        let timeout = cfg.timeout.clamp(Duration::from_millis(1), MAX_TIMEOUT);
-        let pool = cfg.pool_max.clamp(1, MAX_POOL);
-        if cfg.cookie_names.is_empty() || cfg.cookie_names.len() > cookies::MAX_FAMILIES {
+    pub fn with_options(cfg: StoreConfig, opts: StoreOptions) -> Result<SessionDb, String> {
+        let timeout = cfg
+            .timeout
+            .clamp(Duration::from_millis(1), STORE_TIMEOUT_MAX);
+        let pool = cfg.pool_max.clamp(1, STORE_POOL_MAX);
+        if cfg.cookie_names.is_empty() || cfg.cookie_names.len() > COOKIE_FAMILIES_MAX {
             return Err("one or two session cookie names are needed".into());
         }
         let url = cfg.url.trim();
@@ -296,7 +307,7 @@ impl SessionStore {
             }
             _ => None,
         };
-        Ok(SessionStore {
+        Ok(SessionDb {
             source,
             label,
             timeout,
@@ -346,8 +357,8 @@ impl SessionStore {
             match lookup {
                 Lookup::Found(t) if valid_token(&t) => return Ok((i, t)),
                 Lookup::Found(_) => return Err(SessionError::Malformed),
-                Lookup::Invalid(e) if i == 0 => return Err(e),
-                Lookup::Invalid(_) | Lookup::Absent => {}
+                Lookup::Denied(e) if i == 0 => return Err(e),
+                Lookup::Denied(_) | Lookup::Absent => {}
             }
         }
         Err(SessionError::NoCookie)
@@ -367,18 +378,18 @@ impl SessionStore {
     pub fn check(&self, cookie_header: &str) -> Check {
         match self.token(cookie_header) {
             Ok((_, token)) => self.cached(&token),
-            Err(e) => Check::Deny(e),
+            Err(e) => Check::Denied(e),
         }
     }
 
     fn cached(&self, token: &str) -> Check {
         match self.cache.lock() {
             Ok(c) => match c.get(token, Instant::now(), time::now_ms()) {
-                Cached::Hit(json) => Check::Hit(json),
-                Cached::Negative(e) => Check::Deny(e),
-                Cached::Miss => Check::Miss,
+                Cached::Found(json) => Check::Found(json),
+                Cached::Denied(e) => Check::Denied(e),
+                Cached::Absent => Check::Absent,
             },
-            Err(_) => Check::Miss,
+            Err(_) => Check::Absent,
         }
     }
 
@@ -390,9 +401,9 @@ impl SessionStore {
             Err(e) => return Verdict::denied(e),
         };
         match self.cached(&token) {
-            Check::Hit(json) => return Verdict::found(json),
-            Check::Deny(e) => return Verdict::denied(e),
-            Check::Miss => {}
+            Check::Found(json) => return Verdict::found(json),
+            Check::Denied(e) => return Verdict::denied(e),
+            Check::Absent => {}
         }
         let deadline = tokio::time::Instant::now() + self.timeout;
         let epoch = self.cache.lock().map(|c| c.epoch()).unwrap_or(0);

@@ -283,12 +283,10 @@ impl MysqlSource {
     }
 
     fn candidate(&self, rows: Vec<mysql_async::Row>) -> Result<Option<Candidate>, LookupError> {
-        match rows.len() {
-            0 => return Ok(None),
-            1 => {}
-            _ => return Err(LookupError::Ambiguous),
-        }
-        let row = &rows[0];
+        let Some(row) = super::only_row(rows)? else {
+            return Ok(None);
+        };
+        let row = &row;
         let text = |i: usize| -> Result<Option<String>, LookupError> {
             match row.as_ref(i) {
                 None => Err(LookupError::Query(format!("column {i} missing"))),
@@ -318,10 +316,7 @@ impl MysqlSource {
 /// `expires` as MySQL sends it: DATETIME/TIMESTAMP (UTC: the connection's
 /// time zone is +00:00), an integer in the mapping's unit, or ISO text.
 fn expires_of(v: &Value, unit: IntUnit) -> Option<i64> {
-    let int = |n: i64| match unit {
-        IntUnit::Millis => Some(n),
-        IntUnit::Seconds => n.checked_mul(1000),
-    };
+    let int = |n: i64| unit.to_ms(n);
     match *v {
         Value::Date(y, mo, d, h, mi, s, us) => {
             if !(1..=12).contains(&mo) || d == 0 || d > 31 {

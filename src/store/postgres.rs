@@ -256,12 +256,10 @@ impl PgSource {
     }
 
     fn candidate(&self, rows: Vec<tokio_postgres::Row>) -> Result<Option<Candidate>, LookupError> {
-        match rows.len() {
-            0 => return Ok(None),
-            1 => {}
-            _ => return Err(LookupError::Ambiguous),
-        }
-        let row = &rows[0];
+        let Some(row) = super::only_row(rows)? else {
+            return Ok(None);
+        };
+        let row = &row;
         let get_text = |i: usize| -> Result<Option<String>, LookupError> {
             row.try_get::<_, Option<String>>(i)
                 .map_err(|e| LookupError::Query(format!("column {i}: {e}")))
@@ -272,10 +270,7 @@ impl PgSource {
         let expires_ms = match expires {
             None => None,
             Some(PgExpires::Ms(ms)) => Some(ms),
-            Some(PgExpires::Int(v)) => match self.int_unit {
-                IntUnit::Millis => Some(v),
-                IntUnit::Seconds => v.checked_mul(1000),
-            },
+            Some(PgExpires::Int(v)) => self.int_unit.to_ms(v),
         };
         Ok(Some(Candidate::Row {
             expires_ms,

@@ -19,15 +19,13 @@
 //! one key and matches no other (no KEYS, no SCAN).
 
 use super::{Candidate, LookupError, User};
+use crate::limits::{REDIS_PREFIX_MAX, REDIS_VALUE_MAX};
 use crate::store::time;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, TlsCertificates};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::{timeout_at, Instant};
-
-/// Longest value read (a session or user JSON); more is a data problem.
-const MAX_VALUE: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -64,8 +62,10 @@ impl Layout {
     /// `preset`: "upstash-redis" | "unstorage"; `key_prefix`: the adapter's
     /// `baseKeyPrefix`; `base`: unstorage's driver `base`.
     pub fn new(preset: &str, key_prefix: &str, base: &str) -> Result<Layout, String> {
-        if key_prefix.len() > 200 || base.len() > 200 {
-            return Err("database.keyPrefix / database.base: at most 200 characters".into());
+        if key_prefix.len() > REDIS_PREFIX_MAX || base.len() > REDIS_PREFIX_MAX {
+            return Err(format!(
+                "database.keyPrefix / database.base: at most {REDIS_PREFIX_MAX} characters"
+            ));
         }
         match preset {
             "upstash-redis" | "upstash" => {
@@ -380,7 +380,7 @@ fn id_text(v: &serde_json::Value) -> Option<String> {
 
 /// A JSON object, also when it was JSON-encoded twice (a JSON string holding it).
 fn parse_json(raw: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
-    if raw.len() > MAX_VALUE {
+    if raw.len() > REDIS_VALUE_MAX {
         return None;
     }
     match serde_json::from_slice::<serde_json::Value>(raw).ok()? {

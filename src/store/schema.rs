@@ -7,12 +7,24 @@
 //! when the store is built and the token only ever travels as a bound
 //! parameter of a prepared statement (docs/security.md SS-1).
 
+use crate::limits::SQL_IDENT_MAX;
+
 /// How integer `expires` values are read (SQLite and custom PostgreSQL
 /// columns; TIMESTAMP/TIMESTAMPTZ and ISO text carry their own unit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntUnit {
     Millis,
     Seconds,
+}
+
+impl IntUnit {
+    /// An integer `expires` in this unit, as milliseconds (`None` on overflow).
+    pub fn to_ms(self, n: i64) -> Option<i64> {
+        match self {
+            IntUnit::Millis => Some(n),
+            IntUnit::Seconds => n.checked_mul(1000),
+        }
+    }
 }
 
 /// Table and column names (unquoted, validated).
@@ -178,11 +190,11 @@ impl Mapping {
     }
 }
 
-/// `[A-Za-z_][A-Za-z0-9_]*`, 1…63 bytes (PostgreSQL's NAMEDATALEN − 1).
+/// `[A-Za-z_][A-Za-z0-9_]*`, 1…[`SQL_IDENT_MAX`] bytes.
 pub fn valid_ident(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
-        && b.len() <= 63
+        && b.len() <= SQL_IDENT_MAX
         && (b[0].is_ascii_alphabetic() || b[0] == b'_')
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
@@ -199,6 +211,19 @@ fn quote_table(t: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn int_unit_to_ms() {
+        assert_eq!(
+            IntUnit::Millis.to_ms(1_700_000_000_123),
+            Some(1_700_000_000_123)
+        );
+        assert_eq!(
+            IntUnit::Seconds.to_ms(1_700_000_000),
+            Some(1_700_000_000_000)
+        );
+        assert_eq!(IntUnit::Seconds.to_ms(i64::MAX / 10), None); // overflow: unreadable, never a time
+    }
 
     #[test]
     fn presets() {

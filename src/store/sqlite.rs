@@ -184,16 +184,9 @@ impl Inner {
             return Ok(None);
         };
         let expires_ms = match row.get_ref(0).map_err(query_error)? {
-            ValueRef::Integer(v) => match self.int_unit {
-                IntUnit::Millis => Some(v),
-                IntUnit::Seconds => v.checked_mul(1000),
-            },
+            ValueRef::Integer(v) => self.int_unit.to_ms(v),
             ValueRef::Real(f) if f.is_finite() && f.abs() < 9.0e15 => {
-                let v = f.floor() as i64;
-                match self.int_unit {
-                    IntUnit::Millis => Some(v),
-                    IntUnit::Seconds => v.checked_mul(1000),
-                }
+                self.int_unit.to_ms(f.floor() as i64)
             }
             ValueRef::Text(t) => std::str::from_utf8(t).ok().and_then(time::parse_iso_ms),
             _ => None,

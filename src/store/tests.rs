@@ -93,8 +93,8 @@ fn seed(path: &std::path::Path, now: i64) {
     .unwrap();
 }
 
-fn store(url: &str, mapping: schema::Mapping, ttl_ms: u64) -> SessionStore {
-    SessionStore::new(StoreConfig {
+fn store(url: &str, mapping: schema::Mapping, ttl_ms: u64) -> SessionDb {
+    SessionDb::new(StoreConfig {
         url: url.into(),
         endpoint: false,
         mapping,
@@ -182,8 +182,8 @@ fn cookie_selection() {
         SessionError::Malformed
     );
     assert_eq!(s.token("other=1").unwrap_err(), SessionError::NoCookie);
-    assert_eq!(s.check("other=1"), Check::Deny(SessionError::NoCookie));
-    assert_eq!(s.check(&cookie("fine")), Check::Miss);
+    assert_eq!(s.check("other=1"), Check::Denied(SessionError::NoCookie));
+    assert_eq!(s.check(&cookie("fine")), Check::Absent);
 }
 
 #[test]
@@ -289,13 +289,13 @@ fn sqlite_cache_and_revocation() {
     let s = store(&url, schema::Mapping::preset("pg-adapter").unwrap(), 300);
     let rt = rt();
     rt.block_on(async {
-        assert_eq!(s.check(&cookie("g-valid")), Check::Miss);
+        assert_eq!(s.check(&cookie("g-valid")), Check::Absent);
         assert!(s.lookup(&cookie("g-valid")).await.session.is_some());
-        assert!(matches!(s.check(&cookie("g-valid")), Check::Hit(_)));
+        assert!(matches!(s.check(&cookie("g-valid")), Check::Found(_)));
         assert_eq!(s.lookup(&cookie("unknown")).await.session, None);
         assert_eq!(
             s.check(&cookie("unknown")),
-            Check::Deny(SessionError::DbNotFound)
+            Check::Denied(SessionError::DbNotFound)
         ); // negative cache
            // the row goes away: still cached within the TTL, gone after it
         Connection::open(&db.0)
@@ -305,9 +305,9 @@ fn sqlite_cache_and_revocation() {
                 [],
             )
             .unwrap();
-        assert!(matches!(s.check(&cookie("g-valid")), Check::Hit(_)));
+        assert!(matches!(s.check(&cookie("g-valid")), Check::Found(_)));
         tokio::time::sleep(Duration::from_millis(350)).await;
-        assert_eq!(s.check(&cookie("g-valid")), Check::Miss);
+        assert_eq!(s.check(&cookie("g-valid")), Check::Absent);
         assert_eq!(s.lookup(&cookie("g-valid")).await.session, None);
     });
 }
@@ -424,18 +424,18 @@ fn config_errors() {
         cache_ttl: DEFAULT_CACHE_TTL,
         cookie_names: vec!["next-auth.session-token".into()],
     };
-    assert!(SessionStore::new(cfg("mongodb://x/y", false)).is_err());
-    assert!(SessionStore::new(cfg("mysql://x/y", false)).is_ok());
-    assert!(SessionStore::new(cfg("redis://127.0.0.1:6379/0", false)).is_ok());
-    assert!(SessionStore::new(cfg(":memory:", false)).is_err());
-    assert!(SessionStore::new(cfg("", false)).is_err());
-    assert!(SessionStore::new(cfg("https://x/api/auth/session", true)).is_err());
-    assert!(SessionStore::new(cfg("postgresql://127.0.0.1/db", false)).is_ok());
-    assert!(SessionStore::new(cfg("file:/tmp/x.db?mode=ro", false)).is_ok());
+    assert!(SessionDb::new(cfg("mongodb://x/y", false)).is_err());
+    assert!(SessionDb::new(cfg("mysql://x/y", false)).is_ok());
+    assert!(SessionDb::new(cfg("redis://127.0.0.1:6379/0", false)).is_ok());
+    assert!(SessionDb::new(cfg(":memory:", false)).is_err());
+    assert!(SessionDb::new(cfg("", false)).is_err());
+    assert!(SessionDb::new(cfg("https://x/api/auth/session", true)).is_err());
+    assert!(SessionDb::new(cfg("postgresql://127.0.0.1/db", false)).is_ok());
+    assert!(SessionDb::new(cfg("file:/tmp/x.db?mode=ro", false)).is_ok());
     let mut c = cfg("x.db", false);
     c.cookie_names.clear();
-    assert!(SessionStore::new(c).is_err());
-    let s = SessionStore::new(cfg("postgres://user:pw@db.internal:6543/app", false)).unwrap();
+    assert!(SessionDb::new(c).is_err());
+    let s = SessionDb::new(cfg("postgres://user:pw@db.internal:6543/app", false)).unwrap();
     assert_eq!(s.label(), "PostgreSQL db.internal:6543/app");
 }
 
@@ -507,4 +507,11 @@ fn outage_is_not_no_session() {
     let v = rt.block_on(s.lookup(&cookie("g-valid")));
     assert!(v.session.is_none() && v.unavailable, "{v:?}");
     writer.execute_batch("ROLLBACK").unwrap();
+}
+
+#[test]
+fn only_row_is_none_one_or_ambiguous() {
+    assert_eq!(only_row::<u8>(vec![]), Ok(None));
+    assert_eq!(only_row(vec![7u8]), Ok(Some(7)));
+    assert_eq!(only_row(vec![7u8, 8]), Err(LookupError::Ambiguous));
 }

@@ -141,11 +141,12 @@ pub fn client_config(mode: TlsMode, roots: &RootCerts) -> Result<Arc<ClientConfi
                 "TLS is disabled (mode disable): no TLS configuration to build".into(),
             ))
         }
-        TlsMode::Prefer | TlsMode::Require => Arc::new(NoVerification {
+        TlsMode::Prefer | TlsMode::Require => Arc::new(Verifier {
+            chain: None,
             algs: provider.signature_verification_algorithms,
         }),
-        TlsMode::VerifyCa => Arc::new(ChainOnly {
-            roots: Arc::new(load_roots(roots)?),
+        TlsMode::VerifyCa => Arc::new(Verifier {
+            chain: Some(Arc::new(load_roots(roots)?)),
             algs: provider.signature_verification_algorithms,
         }),
         TlsMode::VerifyFull => WebPkiServerVerifier::builder_with_provider(
@@ -227,57 +228,18 @@ pub fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
         .map_err(|_| TlsError(format!("{host:?} cannot be used as a TLS server name")))
 }
 
-/// `require`/`prefer`: any certificate, but the handshake must be signed by
-/// the key of the certificate presented.
+/// The verifier for `require`/`prefer` (`chain: None`: any certificate, but
+/// the handshake must be signed by the key of the certificate presented) and
+/// `verify-ca` (`chain: Some(roots)`: also the chain, with signatures,
+/// validity period and server-auth usage, up to a trusted root, without the
+/// host name check). `verify-full` uses rustls' own WebPKI verifier.
 #[derive(Debug)]
-struct NoVerification {
+struct Verifier {
+    chain: Option<Arc<RootCertStore>>,
     algs: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
-}
-
-/// `verify-ca`: the chain (signatures, validity period, server-auth usage)
-/// up to a trusted root, without the host name check.
-#[derive(Debug)]
-struct ChainOnly {
-    roots: Arc<RootCertStore>,
-    algs: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -286,14 +248,16 @@ impl ServerCertVerifier for ChainOnly {
         _ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let cert = ParsedCertificate::try_from(end_entity)?;
-        rustls::client::verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            &self.roots,
-            intermediates,
-            now,
-            self.algs.all,
-        )?;
+        if let Some(roots) = &self.chain {
+            let cert = ParsedCertificate::try_from(end_entity)?;
+            rustls::client::verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.algs.all,
+            )?;
+        }
         Ok(ServerCertVerified::assertion())
     }
 

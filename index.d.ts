@@ -211,13 +211,6 @@ export interface SchemaMappingInit {
   expiresUnit?: string
 }
 
-/**
- * The synchronous half: the session JSON text on a cache hit, `false` for
- * a denial decided without I/O (no or malformed cookie, negative cache),
- * `true` when `sessionLookup` must ask the database.
- */
-export declare function sessionCheck(store: ExternalObject<SessionDb>, cookie: string): string | boolean
-
 /** The database decision, explained: the same store, the same lookup. */
 export declare function sessionExplain(store: ExternalObject<SessionDb>, cookie: string, choice: NameChoiceInit): Promise<SessionExplain>
 
@@ -236,9 +229,6 @@ export interface SessionExplain {
   label: string
 }
 
-/** The asynchronous lookup: resolves to `{ session, log }`, never rejects. */
-export declare function sessionLookup(store: ExternalObject<SessionDb>, cookie: string): Promise<SessionLookup>
-
 export interface SessionLookup {
   /** The session as JSON text, or null. */
   session?: string
@@ -249,6 +239,15 @@ export interface SessionLookup {
   /** The store could not answer (down, timeout, pool exhausted): not "no session". */
   unavailable: boolean
 }
+
+/**
+ * One read of a request's session, the Cookie header parsed once: the
+ * session JSON text on a cache hit, `null` for a denial decided without I/O
+ * (no or malformed cookie, negative cache), or a Promise of the lookup
+ * (`{ session, log, code, unavailable }`, never rejecting) when the source
+ * must be asked. Only a cache miss costs a Promise.
+ */
+export declare function sessionRead(store: ExternalObject<SessionDb>, cookie: string): string | null | Promise<SessionLookup>
 
 export interface SessionStoreInit {
   /**

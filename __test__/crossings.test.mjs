@@ -2,13 +2,17 @@
 // Crossings between JS and Rust per withAuth decision (docs/architecture.md
 // "One withAuth"): JWT mode decides in one native call, whether the path is
 // skipped, allowed or denied; an `authorized` callback that denies a valid
-// token adds the Location call, forwardIdentity adds the MAC. Counted on the
-// real addon by wrapping its exports.
+// token adds the Location call, forwardIdentity adds the MAC. Database mode:
+// the path call and one store read (the Cookie header parsed once, a cache
+// miss continuing as the read's own Promise). Counted on the real addon by
+// wrapping its exports.
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
+import { randomUUID } from 'node:crypto'
 import { withEnv } from './helpers/tokens.mjs'
+import { writeTempFile } from './helpers/pg.mjs'
 
 const require = createRequire(import.meta.url)
 const native = require('../lib/native.js')
@@ -79,4 +83,34 @@ test('JWT mode: the extra calls are the ones the options ask for', async () => {
   const fwd = await crossings({ secret: SECRET, forwardIdentity: ['sub'] }, '/dashboard', token)
   assert.equal(fwd.res.headers.get('x-middleware-request-x-auth-sub'), 'u1')
   assert.deepEqual(fwd.calls, ['middlewareDecide', 'signIdentity'], 'forwardIdentity adds the MAC')
+})
+
+test('database mode: the path call and one store read, hit or miss; verifySession: the read alone', async () => {
+  const SQL = await require('sql.js')()
+  const db = new SQL.Database()
+  const token = randomUUID()
+  db.run(`CREATE TABLE "User" (id TEXT PRIMARY KEY, name TEXT, email TEXT, "emailVerified" INTEGER, image TEXT);
+    CREATE TABLE "Session" (id TEXT PRIMARY KEY, "sessionToken" TEXT UNIQUE NOT NULL, "userId" TEXT NOT NULL, expires INTEGER NOT NULL);
+    INSERT INTO "User" VALUES ('u1', 'U', 'u@example.com', NULL, NULL);`)
+  db.run(`INSERT INTO "Session" VALUES (?, ?, 'u1', ?)`, [token, token, Date.now() + 3600_000])
+  const file = writeTempFile('crossings.db', Buffer.from(db.export()))
+  try {
+    const session = (ttl) => ({ strategy: 'database', database: { url: file.file, schema: 'prisma' }, cacheTtlMs: ttl })
+    const hit = await crossings({ session: session(60_000) }, '/dashboard', token)
+    assert.equal(hit.res, undefined, 'allowed from the cache')
+    assert.deepEqual(hit.calls, ['middlewarePath', 'sessionRead'])
+    const miss = await crossings({ session: session(0) }, '/dashboard', token)
+    assert.equal(miss.res, undefined, 'allowed after the lookup')
+    assert.deepEqual(miss.calls, ['middlewarePath', 'sessionRead'], 'a miss continues as the same call\'s Promise')
+    const denied = await crossings({ session: session(0) }, '/dashboard', randomUUID())
+    assert.equal(denied.res.status, 307)
+    assert.deepEqual(denied.calls, ['middlewarePath', 'sessionRead'])
+    const { verifySession } = require('../lib/session.js')
+    calls = []
+    const req = new NextRequest('http://localhost:3000/x', { headers: { cookie: `next-auth.session-token=${token}` } })
+    assert.equal((await verifySession({ req, ...session(0) })).user.id, 'u1')
+    assert.deepEqual(calls, ['sessionRead'])
+  } finally {
+    file.remove()
+  }
 })

@@ -225,9 +225,10 @@ function storeFailed(logger, err) {
 
 const wantsDebug = (params) => params.debug === true || typeof params.logger?.debug === 'function'
 
-async function lookupAsync(params, store, cookie, logger) {
+/** The answer of a lookup that had to ask the store (`pending`: sessionRead's Promise). */
+async function settleLookup(params, store, pending, logger) {
   try {
-    const r = await native.sessionLookup(store, cookie)
+    const r = await pending
     if (r.log) logger.error?.(r.log)
     if (!r.session) {
       if (r.code && wantsDebug(params)) {
@@ -253,15 +254,16 @@ function databaseLookup(params) {
   const cookie = cookieHeaderOf(params.req)
   if (cookie === null) return NO_SESSION
   const logger = params.logger ?? console
-  let out
   try {
-    out = native.sessionCheck(store, cookie)
-    if (out === false) {
+    // One native call, the header parsed once: a cached session (text), a
+    // denial without I/O (null), or the Promise of a lookup.
+    const out = native.sessionRead(store, cookie)
+    if (typeof out === 'string') return { session: JSON.parse(out), unavailable: false }
+    if (out === null) {
       // Decided without I/O (no cookie, malformed, negative cache): explained only when debugging.
       return wantsDebug(params) ? debugDatabase(params, store, cookie).then(() => NO_SESSION) : NO_SESSION
     }
-    if (out === true) return lookupAsync(params, store, cookie, logger)
-    return { session: JSON.parse(out), unavailable: false }
+    return settleLookup(params, store, out, logger)
   } catch (err) {
     return storeFailed(logger, err)
   }

@@ -10,7 +10,7 @@ use crate::explain;
 use crate::store::schema::{Mapping, MappingInput};
 use crate::store::{self, Check, SessionDb, StoreConfig, Verdict};
 use futures_util::FutureExt;
-use napi::bindgen_prelude::{Either, External, PromiseRaw};
+use napi::bindgen_prelude::{Either3, External, Null, PromiseRaw};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use std::panic::AssertUnwindSafe;
@@ -140,28 +140,25 @@ pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<Sess
     Ok(External::new(Arc::new(store)))
 }
 
-/// The synchronous half: the session JSON text on a cache hit, `false` for
-/// a denial decided without I/O (no or malformed cookie, negative cache),
-/// `true` when `sessionLookup` must ask the database.
+/// One read of a request's session, the Cookie header parsed once: the
+/// session JSON text on a cache hit, `null` for a denial decided without I/O
+/// (no or malformed cookie, negative cache), or a Promise of the lookup
+/// (`{ session, log, code, unavailable }`, never rejecting) when the source
+/// must be asked. Only a cache miss costs a Promise.
 #[napi(catch_unwind)]
-pub fn session_check(store: &External<Arc<SessionDb>>, cookie: String) -> Either<String, bool> {
-    match store.check(&cookie) {
-        Check::Found(json) => Either::A(json),
-        Check::Denied(_) => Either::B(false),
-        Check::Absent => Either::B(true),
-    }
-}
-
-/// The asynchronous lookup: resolves to `{ session, log }`, never rejects.
-#[napi(catch_unwind)]
-pub fn session_lookup<'env>(
+pub fn session_read<'env>(
     env: &'env Env,
     store: &External<Arc<SessionDb>>,
     cookie: String,
-) -> Result<PromiseRaw<'env, SessionLookup>> {
+) -> Result<Either3<String, Null, PromiseRaw<'env, SessionLookup>>> {
+    let pending = match store.check(&cookie) {
+        Check::Found(json) => return Ok(Either3::A(json)),
+        Check::Denied(_) => return Ok(Either3::B(Null)),
+        Check::Absent(pending) => pending,
+    };
     let store = Arc::clone(store);
     env.spawn_future(async move {
-        let verdict = guarded(&store, &cookie).await;
+        let verdict = guarded(store.fetch(pending)).await;
         Ok(SessionLookup {
             session: verdict.session,
             log: verdict.log,
@@ -169,12 +166,13 @@ pub fn session_lookup<'env>(
             unavailable: verdict.unavailable,
         })
     })
+    .map(Either3::C)
 }
 
-/// `store.lookup(cookie)` with a panic caught: a panic inside a lookup is a
-/// denial with one log line (RS-1), never an unwind across napi.
-async fn guarded(store: &SessionDb, cookie: &str) -> Verdict {
-    AssertUnwindSafe(store.lookup(cookie))
+/// A lookup with a panic caught: a panic inside it is a denial with one log
+/// line (RS-1), never an unwind across napi.
+async fn guarded(lookup: impl std::future::Future<Output = Verdict>) -> Verdict {
+    AssertUnwindSafe(lookup)
         .catch_unwind()
         .await
         .unwrap_or_else(|_| {
@@ -211,7 +209,7 @@ pub fn session_explain<'env>(
 ) -> Result<PromiseRaw<'env, SessionExplain>> {
     let store = Arc::clone(store);
     env.spawn_future(async move {
-        let verdict = guarded(&store, &cookie).await;
+        let verdict = guarded(store.lookup(&cookie)).await;
         let expected: Vec<&str> = store.cookie_names().iter().map(String::as_str).collect();
         let mut ctx = explain::cookie_context(
             cookies::header_names(&cookie),

@@ -166,8 +166,18 @@ pub enum Check {
     Found(String),
     /// Denied without I/O, and why.
     Denied(SessionError),
-    /// No answer without I/O: ask the source.
-    Absent,
+    /// No answer without I/O: ask the source, with [`SessionDb::fetch`].
+    Absent(Pending),
+}
+
+/// A token the cache had no answer for, as `check` read it from the Cookie
+/// header: `fetch` asks the source with it, so a request's header is parsed
+/// once.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// The cookie family (index into the store's cookie names).
+    family: usize,
+    token: String,
 }
 
 /// The asynchronous answer: the session JSON text or none, plus at most one
@@ -377,33 +387,44 @@ impl SessionDb {
     /// The synchronous half: no I/O, just the token rules and the cache.
     pub fn check(&self, cookie_header: &str) -> Check {
         match self.token(cookie_header) {
-            Ok((_, token)) => self.cached(&token),
+            Ok((family, token)) => match self.cached(&token) {
+                Cached::Found(json) => Check::Found(json),
+                Cached::Denied(e) => Check::Denied(e),
+                Cached::Absent => Check::Absent(Pending {
+                    family,
+                    token: token.into_owned(),
+                }),
+            },
             Err(e) => Check::Denied(e),
         }
     }
 
-    fn cached(&self, token: &str) -> Check {
+    fn cached(&self, token: &str) -> Cached {
         match self.cache.lock() {
-            Ok(c) => match c.get(token, Instant::now(), time::now_ms()) {
-                Cached::Found(json) => Check::Found(json),
-                Cached::Denied(e) => Check::Denied(e),
-                Cached::Absent => Check::Absent,
-            },
-            Err(_) => Check::Absent,
+            Ok(c) => c.get(token, Instant::now(), time::now_ms()),
+            Err(_) => Cached::Absent,
         }
     }
 
-    /// The asynchronous half: the cache, then the source, within the deadline.
+    /// Both halves: the cache, then the source, within the deadline.
     pub async fn lookup(&self, cookie_header: &str) -> Verdict {
+        match self.check(cookie_header) {
+            Check::Found(json) => Verdict::found(json),
+            Check::Denied(e) => Verdict::denied(e),
+            Check::Absent(pending) => self.fetch(pending).await,
+        }
+    }
+
+    /// The asynchronous half: asks the source for a token `check` could not
+    /// answer for (the cache is consulted again: a concurrent lookup of the
+    /// same token may have filled it meanwhile).
+    pub async fn fetch(&self, pending: Pending) -> Verdict {
         self.start_push();
-        let (family, token) = match self.token(cookie_header) {
-            Ok(t) => t,
-            Err(e) => return Verdict::denied(e),
-        };
+        let Pending { family, token } = pending;
         match self.cached(&token) {
-            Check::Found(json) => return Verdict::found(json),
-            Check::Denied(e) => return Verdict::denied(e),
-            Check::Absent => {}
+            Cached::Found(json) => return Verdict::found(json),
+            Cached::Denied(e) => return Verdict::denied(e),
+            Cached::Absent => {}
         }
         let deadline = tokio::time::Instant::now() + self.timeout;
         let epoch = self.cache.lock().map(|c| c.epoch()).unwrap_or(0);

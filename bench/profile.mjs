@@ -22,9 +22,14 @@ const PARTS = [
   ['    Cookie header read (cookieHeaderOf)', (f) => f.functionName === 'cookieHeaderOf' && OURS.test(f.url)],
   ['    native sessionCheck (cookie parse + cache)', (f) => f.functionName === 'sessionCheck'],
   ['    native sessionLookup (napi async task)', (f) => f.functionName === 'sessionLookup'],
-  ['  identity headers, before: identityHeaders (new Headers copy)', (f) => f.functionName === 'identityHeaders' && OURS.test(f.url)],
-  ['  identity headers, before: NextResponse.next({ request })', (f) => f.functionName === 'next' && /spec-extension[\\/]response/.test(f.url)],
-  ['  identity headers, after: continueWithIdentity (one pass)', (f) => f.functionName === 'continueWithIdentity' && OURS.test(f.url)],
+  ['  identity headers, all of it (withIdentity)', (f) => f.functionName === 'withIdentity' && OURS.test(f.url)],
+  ['    before: identityRequestHeaders (Headers copy, strip, set)', (f) => f.functionName === 'identityRequestHeaders' && OURS.test(f.url)],
+  ['    before: NextResponse.next({ request }) (two more copies)', (f) => f.functionName === 'next' && /spec-extension[\\/]response/.test(f.url)],
+  ['    after: identityRequestEntries (one pass)', (f) => f.functionName === 'identityRequestEntries' && OURS.test(f.url)],
+  ['    after: nextWithRequestHeaders (the response, one copy)', (f) => f.functionName === 'nextWithRequestHeaders' && OURS.test(f.url)],
+  ['    native signIdentity (the MAC)', (f) => f.functionName === 'signIdentity'],
+  ['  sessionIdentity (claims from the session)', (f) => f.functionName === 'sessionIdentity' && OURS.test(f.url)],
+  ['  the authorized callback', (f) => f.functionName === 'authorized'],
   ['  path policy (native middlewareRoute)', (f) => f.functionName === 'middlewareRoute'],
   ['  req.nextUrl', (f) => f.functionName === 'get nextUrl'],
   ['Next: adapter (runs proxy.ts, builds its NextRequest), all of it', (f) => f.functionName === 'adapter'],
@@ -106,21 +111,30 @@ export function diffProfiles(a, b) {
   return { busyUsPerRequest: Math.round((a.busyUsPerRequest - b.busyUsPerRequest) * 100) / 100, categories: cats }
 }
 
-export function formatProfile({ native, pass, diff, runs }) {
+export function formatProfile({ native, pass, diff, runs, base = null, baseline = null }) {
   const lines = []
-  lines.push(`\nCPU per request (µs, busy = all samples but idle): native cache on ${native.busyUsPerRequest}, pass-through ${pass.busyUsPerRequest}, difference ${diff.busyUsPerRequest}`)
+  const b = base ? `, baseline lib (${baseline?.ref ?? '?'} ${baseline?.commit ?? ''}) ${base.busyUsPerRequest}` : ''
+  lines.push(`\nCPU per request (µs, busy = all samples but idle): native cache on ${native.busyUsPerRequest}${b}, pass-through ${pass.busyUsPerRequest}, difference ${diff.busyUsPerRequest}`)
   if (runs) {
-    lines.push(`load: native ${runs.native.rps} req/s (${runs.native.ok} ok, ${runs.native.bad} bad), pass-through ${runs.pass.rps} req/s (${runs.pass.ok} ok, ${runs.pass.bad} bad)`)
-    lines.push(`server CPU from /proc (user+system, whole process group): native ${runs.native.cpuUsPerRequest} µs/req, pass-through ${runs.pass.cpuUsPerRequest} µs/req`)
+    const rb = runs.base ? `, baseline ${runs.base.rps} req/s (${runs.base.ok} ok, ${runs.base.bad} bad)` : ''
+    lines.push(`load: native ${runs.native.rps} req/s (${runs.native.ok} ok, ${runs.native.bad} bad)${rb}, pass-through ${runs.pass.rps} req/s (${runs.pass.ok} ok, ${runs.pass.bad} bad)`)
+    const cb = runs.base ? `, baseline ${runs.base.cpuUsPerRequest} µs/req` : ''
+    lines.push(`server CPU from /proc (user+system, whole process group): native ${runs.native.cpuUsPerRequest} µs/req${cb}, pass-through ${runs.pass.cpuUsPerRequest} µs/req`)
   }
-  lines.push('\n| category | native µs/req | pass-through µs/req | difference |', '| --- | ---: | ---: | ---: |')
+  const bh = base ? ' baseline µs/req |' : ''
+  const bs = base ? ' ---: |' : ''
+  lines.push(`\n| category | native µs/req |${bh} pass-through µs/req | native − pass |`, `| --- | ---: |${bs} ---: | ---: |`)
   for (const [k, d] of Object.entries(diff.categories).sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]))) {
-    lines.push(`| ${k} | ${native.categories[k] ?? 0} | ${pass.categories[k] ?? 0} | ${d} |`)
+    lines.push(`| ${k} | ${native.categories[k] ?? 0} |${base ? ` ${base.categories[k] ?? 0} |` : ''} ${pass.categories[k] ?? 0} | ${d} |`)
   }
-  lines.push('\n| part of the auth path (inclusive) | native µs/req | pass-through µs/req |', '| --- | ---: | ---: |')
-  for (const [k, v] of Object.entries(native.parts)) lines.push(`| ${k} | ${v} | ${pass.parts[k] ?? 0} |`)
+  lines.push(`\n| part of the auth path (inclusive) | native µs/req |${bh} pass-through µs/req |`, `| --- | ---: |${bs} ---: |`)
+  for (const [k, v] of Object.entries(native.parts)) lines.push(`| ${k} | ${v} |${base ? ` ${base.parts[k] ?? 0} |` : ''} ${pass.parts[k] ?? 0} |`)
   lines.push('\ntop self time, native cache on (µs/req):')
   for (const [k, v] of native.top) lines.push(`  ${String(v).padStart(8)}  ${k}`)
+  if (base) {
+    lines.push('\ntop self time, baseline lib, cache on (µs/req):')
+    for (const [k, v] of base.top) lines.push(`  ${String(v).padStart(8)}  ${k}`)
+  }
   lines.push('\ntop self time, pass-through (µs/req):')
   for (const [k, v] of pass.top.slice(0, 12)) lines.push(`  ${String(v).padStart(8)}  ${k}`)
   return lines.join('\n')

@@ -4,6 +4,9 @@
 //   node bench/profile.mjs <file.cpuprofile> <requests> [<reference.cpuprofile> <requests>]
 //   node bench/profile.mjs --results <server-profile-*.json> <native.cpuprofile> <pass.cpuprofile>
 //     (again, from a saved bench/server.mjs --profile run: its request counts and load windows)
+//   node bench/profile.mjs --identity-ab <git ref> [--calls 20000] [--rounds 7]
+//     (in process: withAuth with forwardIdentity, this lib vs lib/ at <ref>, and without
+//     forwardIdentity, on fresh NextRequests with the headers autocannon and Next send; alternating)
 //
 // Busy time is every sample except (idle). "Inclusive" times count a
 // function with everything it calls; nested matches are counted once.
@@ -21,9 +24,14 @@ const PARTS = [
   ['    store key (storeFor)', (f) => f.functionName === 'storeFor' && OURS.test(f.url)],
   ['    Cookie header read (cookieHeaderOf)', (f) => f.functionName === 'cookieHeaderOf' && OURS.test(f.url)],
   ['    native sessionRead (cookie parse + cache; a miss starts the lookup)', (f) => f.functionName === 'sessionRead'],
-  ['  identity headers, before: identityHeaders (new Headers copy)', (f) => f.functionName === 'identityHeaders' && OURS.test(f.url)],
-  ['  identity headers, before: NextResponse.next({ request })', (f) => f.functionName === 'next' && /spec-extension[\\/]response/.test(f.url)],
-  ['  identity headers, after: continueWithIdentity (one pass)', (f) => f.functionName === 'continueWithIdentity' && OURS.test(f.url)],
+  ['  identity headers, all of it (withIdentity)', (f) => f.functionName === 'withIdentity' && OURS.test(f.url)],
+  ['    before: identityRequestHeaders (Headers copy, strip, set)', (f) => f.functionName === 'identityRequestHeaders' && OURS.test(f.url)],
+  ['    before: NextResponse.next({ request }) (two more copies)', (f) => f.functionName === 'next' && /spec-extension[\\/]response/.test(f.url)],
+  ['    after: identityRequestEntries (one pass)', (f) => f.functionName === 'identityRequestEntries' && OURS.test(f.url)],
+  ['    after: nextWithRequestHeaders (the response, one copy)', (f) => f.functionName === 'nextWithRequestHeaders' && OURS.test(f.url)],
+  ['    native signIdentity (the MAC)', (f) => f.functionName === 'signIdentity'],
+  ['  sessionIdentity (claims from the session)', (f) => f.functionName === 'sessionIdentity' && OURS.test(f.url)],
+  ['  the authorized callback', (f) => f.functionName === 'authorized'],
   ['  path policy + read (native middlewareDecide / middlewarePath)', (f) => f.functionName === 'middlewareDecide' || f.functionName === 'middlewarePath'],
   ['  req.nextUrl', (f) => f.functionName === 'get nextUrl'],
   ['Next: adapter (runs proxy.ts, builds its NextRequest), all of it', (f) => f.functionName === 'adapter'],
@@ -105,27 +113,99 @@ export function diffProfiles(a, b) {
   return { busyUsPerRequest: Math.round((a.busyUsPerRequest - b.busyUsPerRequest) * 100) / 100, categories: cats }
 }
 
-export function formatProfile({ native, pass, diff, runs }) {
+export function formatProfile({ native, pass, diff, runs, base = null, baseline = null }) {
   const lines = []
-  lines.push(`\nCPU per request (µs, busy = all samples but idle): native cache on ${native.busyUsPerRequest}, pass-through ${pass.busyUsPerRequest}, difference ${diff.busyUsPerRequest}`)
+  const b = base ? `, baseline lib (${baseline?.ref ?? '?'} ${baseline?.commit ?? ''}) ${base.busyUsPerRequest}` : ''
+  lines.push(`\nCPU per request (µs, busy = all samples but idle): native cache on ${native.busyUsPerRequest}${b}, pass-through ${pass.busyUsPerRequest}, difference ${diff.busyUsPerRequest}`)
   if (runs) {
-    lines.push(`load: native ${runs.native.rps} req/s (${runs.native.ok} ok, ${runs.native.bad} bad), pass-through ${runs.pass.rps} req/s (${runs.pass.ok} ok, ${runs.pass.bad} bad)`)
-    lines.push(`server CPU from /proc (user+system, whole process group): native ${runs.native.cpuUsPerRequest} µs/req, pass-through ${runs.pass.cpuUsPerRequest} µs/req`)
+    const rb = runs.base ? `, baseline ${runs.base.rps} req/s (${runs.base.ok} ok, ${runs.base.bad} bad)` : ''
+    lines.push(`load: native ${runs.native.rps} req/s (${runs.native.ok} ok, ${runs.native.bad} bad)${rb}, pass-through ${runs.pass.rps} req/s (${runs.pass.ok} ok, ${runs.pass.bad} bad)`)
+    const cb = runs.base ? `, baseline ${runs.base.cpuUsPerRequest} µs/req` : ''
+    lines.push(`server CPU from /proc (user+system, whole process group): native ${runs.native.cpuUsPerRequest} µs/req${cb}, pass-through ${runs.pass.cpuUsPerRequest} µs/req`)
   }
-  lines.push('\n| category | native µs/req | pass-through µs/req | difference |', '| --- | ---: | ---: | ---: |')
+  const bh = base ? ' baseline µs/req |' : ''
+  const bs = base ? ' ---: |' : ''
+  lines.push(`\n| category | native µs/req |${bh} pass-through µs/req | native − pass |`, `| --- | ---: |${bs} ---: | ---: |`)
   for (const [k, d] of Object.entries(diff.categories).sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]))) {
-    lines.push(`| ${k} | ${native.categories[k] ?? 0} | ${pass.categories[k] ?? 0} | ${d} |`)
+    lines.push(`| ${k} | ${native.categories[k] ?? 0} |${base ? ` ${base.categories[k] ?? 0} |` : ''} ${pass.categories[k] ?? 0} | ${d} |`)
   }
-  lines.push('\n| part of the auth path (inclusive) | native µs/req | pass-through µs/req |', '| --- | ---: | ---: |')
-  for (const [k, v] of Object.entries(native.parts)) lines.push(`| ${k} | ${v} | ${pass.parts[k] ?? 0} |`)
+  lines.push(`\n| part of the auth path (inclusive) | native µs/req |${bh} pass-through µs/req |`, `| --- | ---: |${bs} ---: |`)
+  for (const [k, v] of Object.entries(native.parts)) lines.push(`| ${k} | ${v} |${base ? ` ${base.parts[k] ?? 0} |` : ''} ${pass.parts[k] ?? 0} |`)
   lines.push('\ntop self time, native cache on (µs/req):')
   for (const [k, v] of native.top) lines.push(`  ${String(v).padStart(8)}  ${k}`)
+  if (base) {
+    lines.push('\ntop self time, baseline lib, cache on (µs/req):')
+    for (const [k, v] of base.top) lines.push(`  ${String(v).padStart(8)}  ${k}`)
+  }
   lines.push('\ntop self time, pass-through (µs/req):')
   for (const [k, v] of pass.top.slice(0, 12)) lines.push(`  ${String(v).padStart(8)}  ${k}`)
   return lines.join('\n')
 }
 
+/** In-process A/B of the identity headers: µs per withAuth call, this lib vs lib/ at `ref`. */
+export async function identityAb({ ref, calls = 20000, rounds = 7 }) {
+  const { execFileSync } = await import('node:child_process')
+  const { mkdtempSync, rmSync, symlinkSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { createRequire } = await import('node:module')
+  const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
+  const dir = mkdtempSync(path.join(tmpdir(), 'nan-identity-ab-'))
+  try {
+    execFileSync('tar', ['-x', '-C', dir], { input: execFileSync('git', ['-C', root, 'archive', ref, 'lib']) })
+    for (const f of ['index.js', 'package.json', 'node_modules']) symlinkSync(path.join(root, f), path.join(dir, f))
+    for (const f of (await import('node:fs')).readdirSync(root).filter((f) => f.endsWith('.node'))) symlinkSync(path.join(root, f), path.join(dir, f))
+    const require = createRequire(path.join(root, '__test__', 'x.mjs'))
+    const { SECRET, V4, mintV4, NextRequest } = await import(path.join(root, '__test__', 'helpers', 'tokens.mjs'))
+    const mine = require(path.join(root, 'lib', 'middleware.js'))
+    const before = require(path.join(dir, 'lib', 'middleware.js'))
+    const cookie = `${V4}=${await mintV4({ sub: '1', email: 'u@example.com', role: 'user', name: 'U' })}`
+    const headers = { host: '127.0.0.1:3000', connection: 'keep-alive', cookie, 'user-agent': 'autocannon', accept: '*/*',
+      'x-forwarded-for': '127.0.0.1', 'x-forwarded-host': '127.0.0.1:3000', 'x-forwarded-port': '3000', 'x-forwarded-proto': 'http' }
+    const authorized = ({ token }) => !!token
+    const opts = { secret: SECRET, forwardIdentity: ['sub', 'email'], callbacks: { authorized } }
+    const mws = {
+      'this lib': mine.withAuth(opts),
+      [`lib at ${ref}`]: before.withAuth(opts),
+      'this lib, no forwardIdentity': mine.withAuth({ secret: SECRET, callbacks: { authorized } }),
+    }
+    const saved = process.env.NEXTAUTH_URL
+    delete process.env.NEXTAUTH_URL
+    const run = async (mw) => {
+      const reqs = Array.from({ length: calls }, () => new NextRequest('http://127.0.0.1:3000/api/bench-ping', { headers }))
+      const t0 = process.hrtime.bigint()
+      for (const r of reqs) {
+        const res = await mw(r, {})
+        if (res !== undefined && res.headers.get('x-middleware-next') !== '1') throw new Error('identityAb: a request was denied')
+      }
+      return Number(process.hrtime.bigint() - t0) / 1e3 / calls
+    }
+    const out = Object.fromEntries(Object.keys(mws).map((k) => [k, []]))
+    for (const k of Object.keys(mws)) await run(mws[k]) // warm-up
+    for (let round = 0; round < rounds; round++) {
+      const order = Object.keys(mws)
+      if (round % 2) order.reverse()
+      for (const k of order) out[k].push(await run(mws[k]))
+    }
+    if (saved !== undefined) process.env.NEXTAUTH_URL = saved
+    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
+    return Object.fromEntries(Object.entries(out).map(([k, xs]) => [k, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) }]))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] === '--identity-ab') {
+    const { parseArgs } = await import('node:util')
+    const { values, positionals } = parseArgs({ args: process.argv.slice(3), allowPositionals: true, options: { calls: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '7' } } })
+    if (!positionals[0]) throw new Error('usage: node bench/profile.mjs --identity-ab <git ref>')
+    const r = await identityAb({ ref: positionals[0], calls: Number(values.calls), rounds: Number(values.rounds) })
+    const f = (x) => x.toFixed(2)
+    for (const [k, v] of Object.entries(r)) console.log(`${k.padEnd(36)} ${f(v.median)} µs/call (${f(v.min)}–${f(v.max)})`)
+    const [a, b, c] = Object.values(r).map((v) => v.median)
+    console.log(`identity headers (over no forwardIdentity): this lib ${f(a - c)} µs, lib at ${positionals[0]} ${f(b - c)} µs (in process, ${values.rounds} alternating rounds of ${values.calls} calls)`)
+    process.exit(0)
+  }
   if (process.argv[2] === '--results') {
     const [, results, nativeFile, passFile] = process.argv.slice(2)
     const { runs } = JSON.parse(readFileSync(results, 'utf8')).profile

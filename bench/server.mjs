@@ -8,6 +8,9 @@
 //   node bench/server.mjs [--duration 10] [--rounds 3] [--connections 10,100] [--warmup 2]
 //                         [--modes jwt,db] [--path /api/bench-ping] [--no-install] [--keep-temp]
 //   node bench/server.mjs --profile [--profile-seconds 20] [--connections 10]
+//   --baseline <git ref> adds the same native variants (JWT, database cache on) with
+//   lib/ as it is at <ref>, in the same run and rounds: before/after on one machine state
+//   (the addon binary is this checkout's either way; only the JS differs).
 //   --keep-temp keeps the built apps; --reuse <that dir> runs on them again with a
 //   fresh install of next-auth-native (no rebuild: it is a server-external package).
 //
@@ -28,8 +31,9 @@
 // against the pass-through of the same mode and the same round.
 //
 // --profile: one database-mode server (cache on) under `node --cpu-prof`, and
-// a pass-through one, each loaded for --profile-seconds; prints where the CPU
-// time per request goes (bench/profile.mjs).
+// a pass-through one (and with --baseline the baseline's cache-on one), each
+// loaded for --profile-seconds; prints where the CPU time per request goes
+// (bench/profile.mjs).
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { spawn, execFileSync } from 'node:child_process'
@@ -159,7 +163,9 @@ export const VARIANTS = {
   'jwt:native': { mode: 'jwt', label: 'next-auth-native', proxy: 'native', env: {} },
   'jwt:next-auth': { mode: 'jwt', label: "next-auth's withAuth", proxy: 'next-auth', env: {} },
   'jwt:pass': { mode: 'jwt', label: 'pass-through', proxy: 'pass', env: {}, reference: true },
+  'jwt:native-base': { mode: 'jwt', label: 'next-auth-native, baseline lib', proxy: 'native', env: {}, base: true },
   'db:cache-on': { mode: 'db', label: 'native, cache on (2 s)', proxy: 'native', env: { SESSION_CACHE_TTL_MS: '2000' } },
+  'db:cache-on-base': { mode: 'db', label: 'native, cache on (2 s), baseline lib', proxy: 'native', env: { SESSION_CACHE_TTL_MS: '2000' }, base: true },
   'db:cache-on-noid': { mode: 'db', label: 'native, cache on, no forwardIdentity', proxy: 'native-noid', env: { SESSION_CACHE_TTL_MS: '2000' } },
   'db:cache-off': { mode: 'db', label: 'native, cache off', proxy: 'native', env: { SESSION_CACHE_TTL_MS: '0' } },
   'db:fetch': { mode: 'db', label: 'fetch /api/auth/session', proxy: 'fetch', env: {} },
@@ -320,6 +326,28 @@ async function prepareApp(tmp, name, from, proxySource, logFile, log, reuse) {
 }
 
 /**
+ * A copy of a built app (`.next` copied, node_modules hard-linked) whose
+ * next-auth-native has lib/ as it is at git `ref`: the baseline variants.
+ */
+function baselineApp(tmp, name, fromDir, ref, log) {
+  const dir = path.join(tmp, name)
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir)
+  for (const entry of readdirSync(fromDir)) {
+    execFileSync('cp', [entry === 'node_modules' ? '-al' : '-a', path.join(fromDir, entry), path.join(dir, entry)])
+  }
+  const pkg = path.join(dir, 'node_modules', 'next-auth-native')
+  rmSync(pkg, { recursive: true, force: true }) // hard links: never write through them
+  execFileSync('cp', ['-a', path.join(fromDir, 'node_modules', 'next-auth-native'), pkg])
+  rmSync(path.join(pkg, 'lib'), { recursive: true, force: true })
+  const archive = execFileSync('git', ['-C', REPO_ROOT, 'archive', ref, 'lib'])
+  execFileSync('tar', ['-x', '-C', pkg], { input: archive })
+  const commit = execFileSync('git', ['-C', REPO_ROOT, 'rev-parse', '--short', ref], { encoding: 'utf8' }).trim()
+  log(`${name}: ${fromDir} with lib/ at ${ref} (${commit})`)
+  return { dir, commit }
+}
+
+/**
  * Runs the whole-server benchmark. Returns { rows, samples, config, seconds }.
  */
 export async function benchServer({
@@ -335,6 +363,7 @@ export async function benchServer({
   profile = false,
   profileSeconds = 20,
   reuse = null,
+  baseline = null,
   log = (msg) => console.error(`[bench:server] ${msg}`),
 } = {}) {
   const t0 = Date.now()
@@ -342,11 +371,15 @@ export async function benchServer({
   if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 10)) throw new Error('--rounds must be an integer in [1, 10]')
   for (const c of connections) if (!(Number.isInteger(c) && c > 0 && c <= 256)) throw new Error('--connections: integers in [1, 256]')
   for (const v of variants) if (!VARIANTS[v]) throw new Error(`unknown variant ${v} (${Object.keys(VARIANTS).join(', ')})`)
-  const usedModes = [...new Set(variants.map((v) => VARIANTS[v].mode))]
-  if (profile) {
-    variants = ['db:cache-on', 'db:pass']
-    usedModes.splice(0, usedModes.length, 'db')
+  if (profile) variants = ['db:cache-on', 'db:pass']
+  if (baseline) {
+    for (const [mine, base] of [['jwt:native', 'jwt:native-base'], ['db:cache-on', 'db:cache-on-base']]) {
+      if (variants.includes(mine) && !variants.includes(base)) variants.splice(variants.indexOf(mine) + 1, 0, base)
+    }
+  } else {
+    variants = variants.filter((v) => !VARIANTS[v].base)
   }
+  const usedModes = [...new Set(variants.map((v) => VARIANTS[v].mode))]
 
   if (install) {
     log('installing the example apps with a fresh copy of next-auth-native…')
@@ -363,11 +396,13 @@ export async function benchServer({
   let cluster = null
   let dbName = null
   const profiles = {}
+  let baselineCommit = null
   try {
     const dirs = {}
     if (usedModes.includes('jwt')) dirs.jwt = await prepareApp(tmp, 'jwt', EXAMPLE_DIR, JWT_PROXY, logFile, log, reuse)
+    if (usedModes.includes('db')) dirs.db = await prepareApp(tmp, 'db', DB_APP_DIR, DB_PROXY, logFile, log, reuse)
+    if (baseline) for (const mode of usedModes) baselineCommit = baselineApp(tmp, `${mode}-base`, dirs[mode], baseline, log).commit
     if (usedModes.includes('db')) {
-      dirs.db = await prepareApp(tmp, 'db', DB_APP_DIR, DB_PROXY, logFile, log, reuse)
       log('database mode: starting a throw-away PostgreSQL cluster…')
       cluster = await startCluster()
       dbName = `nan_bench_${process.pid}`
@@ -390,7 +425,8 @@ export async function benchServer({
         profiles[id] = profileDir
       }
       log(`${id}: next start…`)
-      const app = profile ? await startProfiled(dirs[v.mode], { env, profileDir }) : await startApp(dirs[v.mode], { env, logFile })
+      const appDir = v.base ? path.join(tmp, `${v.mode}-base`) : dirs[v.mode]
+      const app = profile ? await startProfiled(appDir, { env, profileDir }) : await startApp(appDir, { env, logFile })
       const server = { id, ...v, app, rssStart: null, rssEnd: null, rssMax: 0 }
       servers.push(server)
       if (v.mode === 'jwt') {
@@ -466,7 +502,13 @@ export async function benchServer({
       const a = summarizeProfile(read(profiles['db:cache-on']), { requests: native.profileRun.ok + native.profileRun.bad, window: native.profileRun.window })
       const b = summarizeProfile(read(profiles['db:pass']), { requests: pass.profileRun.ok + pass.profileRun.bad, window: pass.profileRun.window })
       profileReport = { native: a, pass: b, diff: diffProfiles(a, b), runs: { native: native.profileRun, pass: pass.profileRun } }
-      if (keepTemp) log(`profiles in ${profiles['db:cache-on']} and ${profiles['db:pass']}`)
+      const base = servers.find((s) => s.id === 'db:cache-on-base')
+      if (base) {
+        profileReport.base = summarizeProfile(read(profiles['db:cache-on-base']), { requests: base.profileRun.ok + base.profileRun.bad, window: base.profileRun.window })
+        profileReport.runs.base = base.profileRun
+        profileReport.baseline = { ref: baseline, commit: baselineCommit }
+      }
+      if (keepTemp) log(`profiles in ${Object.values(profiles).join(' and ')}`)
     }
   } finally {
     if (keepTemp) log(`temp apps kept in ${tmp}`)
@@ -524,7 +566,7 @@ export async function benchServer({
     samples,
     profile: profileReport,
     seconds,
-    config: { duration, rounds, connections, warmup, variants, path: pathname, node: process.version, nextAuthNative: 'this checkout' },
+    config: { duration, rounds, connections, warmup, variants, path: pathname, node: process.version, nextAuthNative: 'this checkout', baseline: baseline ? { ref: baseline, commit: baselineCommit } : null },
   }
 }
 
@@ -559,6 +601,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       profile: { type: 'boolean', default: false },
       'profile-seconds': { type: 'string', default: '20' },
       reuse: { type: 'string' },
+      baseline: { type: 'string' },
     },
   })
   const modes = values.modes.split(',').filter(Boolean)
@@ -575,6 +618,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     profile: values.profile,
     profileSeconds: Number(values['profile-seconds']),
     reuse: values.reuse ?? null,
+    baseline: values.baseline ?? null,
   })
   if (out.profile) console.log(formatProfile(out.profile))
   else console.log(formatRows(out.rows))

@@ -208,28 +208,47 @@ function headerValue(v) {
   return s
 }
 
+const byName = (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+
 /**
- * The request headers the route sees: the given ones without any client-sent
- * `x-auth-*` header, plus (when `identity` is given) the forwarded claims and
- * the MAC that proves this middleware set them.
+ * The request headers the route sees, as the [name, value] pairs a Headers
+ * object holding them would iterate (sorted by name, repeated names combined
+ * as Headers combines them): `base` without any client-sent `x-auth-*`
+ * header, plus (when `identity` is given) the forwarded claims and the MAC
+ * that proves this middleware set them. One pass over `base`: the identity
+ * headers all start with `x-auth-`, so they go in as one sorted block where
+ * the stripped client ones were.
  */
-function identityRequestHeaders(base, spec, identity, key) {
-  const headers = toHeaders(base)
-  for (const k of [...headers.keys()]) if (k.startsWith(IDENTITY_PREFIX)) headers.delete(k)
+function identityRequestEntries(base, spec, identity, key) {
+  const src = base instanceof Headers ? base : toHeaders(base)
+  let block = null
   if (identity) {
+    const set = new Map() // Headers.set: a repeated name keeps its first place and the last value
     const claims = []
     const values = []
     for (let i = 0; i < spec.claims.length; i++) {
       const v = identity[spec.claims[i]]
       if (v === undefined || v === null) continue
       const s = headerValue(v)
-      headers.set(spec.headers[i], s)
+      set.set(spec.headers[i].toLowerCase(), s)
       claims.push(spec.claims[i])
       values.push(s)
     }
-    if (key) headers.set(MAC_HEADER, native.signIdentity(key, claims, values))
+    if (key) set.set(MAC_HEADER, native.signIdentity(key, claims, values))
+    block = [...set].sort(byName)
   }
-  return headers
+  const out = []
+  for (const entry of src) {
+    const name = entry[0]
+    if (name.startsWith(IDENTITY_PREFIX)) continue
+    if (block !== null && name > IDENTITY_PREFIX) {
+      for (const e of block) out.push(e)
+      block = null
+    }
+    out.push(entry)
+  }
+  if (block !== null) for (const e of block) out.push(e)
+  return out
 }
 
 /** The request headers a middleware response already overrides (NextResponse.next({ request })), if any. */
@@ -246,6 +265,32 @@ function overriddenRequestHeaders(res) {
 }
 
 /**
+ * What `NextResponse.next({ request: { headers } })` returns for the request
+ * headers `entries` (identityRequestEntries), built in one pass: its
+ * `x-middleware-next`, one `x-middleware-request-<name>` per header (a
+ * repeated name, set-cookie, keeps its last value and is listed again, as
+ * Headers.set does there) and `x-middleware-override-headers`. Appended to a
+ * plain NextResponse.next(): no request Headers copy and none of the two
+ * response-header copies NextResponse.next makes (a `new Headers(pairs)`
+ * costs twice the appends: its sequence conversion re-checks every value).
+ * __test__/identity-headers.test.mjs compares the two.
+ */
+function nextWithRequestHeaders(entries) {
+  const res = NextResponse.next()
+  const h = res.headers
+  const keys = []
+  let last = null
+  for (const [k, v] of entries) {
+    if (k === last) h.set('x-middleware-request-' + k, v)
+    else h.append('x-middleware-request-' + k, v)
+    keys.push(k)
+    last = k
+  }
+  h.append('x-middleware-override-headers', keys.join(','))
+  return res
+}
+
+/**
  * Applies forwardIdentity to what the request continues with. `res` is
  * undefined (continue) or the user middleware's response: a continuing or
  * rewriting response gets its request-header override replaced (a rewrite to
@@ -254,7 +299,7 @@ function overriddenRequestHeaders(res) {
  */
 function withIdentity(req, spec, identity, key, res) {
   if (res === undefined || res === null) {
-    return NextResponse.next({ request: { headers: identityRequestHeaders(req.headers, spec, identity, key) } })
+    return nextWithRequestHeaders(identityRequestEntries(req.headers, spec, identity, key))
   }
   const h = res.headers
   if (!h || typeof h.get !== 'function' || (h.get('x-middleware-next') === null && h.get('x-middleware-rewrite') === null)) {
@@ -270,10 +315,10 @@ function withIdentity(req, spec, identity, key, res) {
     } catch {}
     if (!same) identity = null
   }
-  const headers = identityRequestHeaders(overriddenRequestHeaders(res) ?? req.headers, spec, identity, key)
+  const entries = identityRequestEntries(overriddenRequestHeaders(res) ?? req.headers, spec, identity, key)
   for (const k of [...h.keys()]) if (k.startsWith('x-middleware-request-')) h.delete(k)
   const keys = []
-  for (const [k, v] of headers) {
+  for (const [k, v] of entries) {
     h.set(`x-middleware-request-${k}`, v)
     keys.push(k)
   }

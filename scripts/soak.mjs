@@ -2,15 +2,21 @@
 // Soak and faults under load on real `next start` servers (issue 12).
 //
 //   npm run soak                                  JWT soak (100 connections, 60 s) + database faults
-//   npm run soak -- --duration 10 --connections 20 --db-duration 16 --db-connections 10   (the CI smoke)
+//   npm run soak -- --duration 10 --connections 20 --db-duration 16 --db-connections 10 --store-duration 12 --outage-s 3   (the CI smoke)
 //   options: --only jwt|db          one half
 //            --no-install --no-build reuse the installed/built example apps
 //            --json FILE             also write every figure as JSON
+//            --stores pg,mysql,redis,endpoint,sqlite   the stores of the fault runs (default all)
+//            --store-duration N      least seconds of a fault run for the stores other than pg
+//                                    (default --db-duration; a run lasts as long as its faults need)
+//            --cache-on-all          the cache-on run for every store (default: PostgreSQL only)
+//            --baseline / --no-baseline   the pass-through memory baseline (default: on from 60 s)
+//            --warmup-s N            full-load warm-up before the memory samples (default 15, 3 under 60 s)
 //            --timeout-ms N          session lookup deadline in the DB app (default 1000)
 //            --margin-ms N           least latency margin above that deadline (default 1000); the margin
 //                                    used is the larger of this and the slowest answer outside the faults
 //            --cache-ttl-ms N        cache TTL of the cache-on DB run (default 3000)
-//            --outage-s N            seconds the database is stopped (default 5)
+//            --outage-s N            seconds a store is down (default 5)
 //
 // 1. JWT soak, examples/next-app (withAuth in proxy.ts, getToken in /api/me,
 //    the pages check again). Tokens come from the real sign-in flow
@@ -19,26 +25,35 @@
 //    signed out, tampered, expired, wrong role on /admin, /api/me JSON, path
 //    tricks (encoded, doubled and mixed-case paths, _next/data), oversized and
 //    many-pair Cookie headers. Reported: wrong decisions and 5xx (both must be
-//    0), p50/p99/max latency, req/s, and the server's RSS (process group) at
-//    start, middle and end.
-// 2. Database faults, examples/next-app-db on a throw-away PostgreSQL cluster
-//    started here (sessions inserted as @auth/pg-adapter stores them):
-//    a. cache off: the database is stopped for --outage-s seconds mid-load,
-//       then restarted; then sessions is locked (ACCESS EXCLUSIVE) for 3 s:
-//       every lookup blocks, the pool (4) is exhausted and later requests
-//       wait for a connection until the deadline. Counted: allows while down
-//       (must be 0), denials (a 503 is a denial), max latency (must be <=
-//       deadline + margin, see --margin-ms), seconds until signed-in requests
-//       succeed again (target <= 2).
-//    b. cache on (TTL --cache-ttl-ms): the same outage. What is served while
-//       down: a session looked up before the outage keeps being served from
-//       the cache until its entry's TTL runs out (so never later than
-//       outage start + TTL), never after the session's own `expires`; tokens
-//       not looked up before the outage get nothing. Checked per response.
+//    0), p50/p99/max latency, req/s, and the server's RSS (process group)
+//    every 5 s. Memory: from 60 s on a plateau check (growth over the last
+//    half at most 16 MB or 5 %, see memoryVerdict), beside the same load on
+//    a copy of the app whose proxy.ts passes everything through (the baseline).
+// 2. Faults under load, examples/next-app-db, per store (scripts/soak-stores.mjs):
+//    PostgreSQL (a throw-away cluster, @auth/pg-adapter tables), MariaDB
+//    (Prisma's MySQL layout), Redis (upstash-redis keys), the session
+//    endpoint (a local /api/auth/session; the app built with
+//    sessionEndpoint), SQLite (a file, pg-adapter tables). Sessions are
+//    written in the store's layout. Faults in order, 3 s apart:
+//    a. cache off: the store is down for --outage-s seconds (stopped, then
+//       started; not SQLite); it is slow for 3 s (a lock, a paused server, a
+//       slow endpoint, a file held by an exclusive transaction); PostgreSQL
+//       only: the pool (4) held busy for 3 s by lookups of a slow view,
+//       with no lock. Counted: allows while down (must be 0; with the pool
+//       exhausted: allows of tokens the store denies), denials (a 503 is a
+//       denial), max latency (must be <= deadline + margin, see
+//       --margin-ms), seconds until signed-in requests succeed again (<= 2).
+//    b. cache on (TTL --cache-ttl-ms), PostgreSQL (all with --cache-on-all):
+//       the same outage. What is served while down: a session looked up
+//       before the outage keeps being served from the cache until its
+//       entry's TTL runs out (so never later than outage start + TTL), never
+//       after the session's own `expires`; tokens not looked up before the
+//       outage get nothing. Checked per response.
 // Load goes to 127.0.0.1 only; every phase is bounded in time.
 
 import http from 'node:http'
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -48,15 +63,14 @@ import {
   ADMIN_USER,
   DEMO_USER,
   EXAMPLE_DIR,
-  REPO_ROOT,
   SESSION_COOKIE,
   buildApp,
+  copyApp,
   installApp,
   signIn,
   startApp,
 } from '../__test__/helpers/next-app.mjs'
-
-const DB_DIR = path.join(REPO_ROOT, 'examples', 'next-app-db')
+import { DB_DIR, STORES, STORE_NAMES, endpointVariant } from './soak-stores.mjs'
 
 const { values: argv } = parseArgs({
   options: {
@@ -72,6 +86,12 @@ const { values: argv } = parseArgs({
     'margin-ms': { type: 'string', default: '1000' },
     'cache-ttl-ms': { type: 'string', default: '3000' },
     'outage-s': { type: 'string', default: '5' },
+    stores: { type: 'string', default: STORE_NAMES.join(',') },
+    'store-duration': { type: 'string' },
+    'cache-on-all': { type: 'boolean', default: false },
+    baseline: { type: 'boolean' },
+    'no-baseline': { type: 'boolean', default: false },
+    'warmup-s': { type: 'string' },
   },
 })
 const opt = {
@@ -86,10 +106,21 @@ const opt = {
   marginMs: Number(argv['margin-ms']),
   cacheTtlMs: Number(argv['cache-ttl-ms']),
   outageS: Number(argv['outage-s']),
+  stores: argv.stores.split(',').map((x) => x.trim()).filter(Boolean),
+  storeDuration: Number(argv['store-duration'] ?? argv['db-duration']),
+  cacheOnAll: argv['cache-on-all'],
+  // The pass-through baseline by default only where memory is judged (>= 60 s).
+  baseline: argv['no-baseline'] ? false : (argv.baseline ?? Number(argv.duration) >= 60),
+  // A longer warm-up at full load for the memory runs: the JIT, Next's caches and V8's heap settle first.
+  warmupS: Number(argv['warmup-s'] ?? (Number(argv.duration) >= 60 ? 15 : 3)),
 }
 if (!(opt.duration > 0 && opt.duration <= 600)) throw new Error('--duration must be in (0, 600] seconds')
 if (!(opt.connections > 0 && opt.connections <= 512)) throw new Error('--connections must be in (0, 512]')
-if (!(opt.dbDuration >= opt.outageS + 8 && opt.dbDuration <= 300)) throw new Error('--db-duration must be at least --outage-s + 8 and at most 300')
+if (!(opt.dbDuration > 0 && opt.dbDuration <= 300)) throw new Error('--db-duration must be in (0, 300] seconds (a run lasts as long as its faults need, at least this)')
+if (!(opt.storeDuration > 0 && opt.storeDuration <= 300)) throw new Error('--store-duration must be in (0, 300] seconds')
+if (!(opt.outageS >= 1 && opt.outageS <= 60)) throw new Error('--outage-s must be in [1, 60]')
+if (!(opt.warmupS >= 0 && opt.warmupS <= 120)) throw new Error('--warmup-s must be in [0, 120]')
+for (const st of opt.stores) if (!STORE_NAMES.includes(st)) throw new Error(`--stores: unknown store ${st} (${STORE_NAMES.join(', ')})`)
 if (!['all', 'jwt', 'db'].includes(opt.only)) throw new Error('--only is jwt, db or all')
 
 const log = (m) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${m}`)
@@ -126,25 +157,31 @@ function send(agent, base, spec) {
  * Runs the mix for `durationMs`. `next(i)` gives the i-th request spec
  * ({ kind, path, headers, check(res, t0) -> { ok, allowed } }). Returns the
  * records { kind, t0, t1, status, ok, allowed, error }. `events` are
- * { atMs, run } callbacks started at those offsets (faults), awaited at the end.
+ * { atMs, run } callbacks started at those offsets (faults), awaited at the
+ * end; with `untilEvents`, the load goes on until they are done plus
+ * `tailMs` (3 s), if that is later than `durationMs`.
  */
-async function load(url, { durationMs, connections, next, events = [] }) {
+async function load(url, { durationMs, connections, next, events = [], untilEvents = false, tailMs = 3000 }) {
   const base = new URL(url)
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections })
   const records = []
   const start = performance.now()
-  const end = start + durationMs
+  let end = start + durationMs
+  let pending = untilEvents && events.length > 0
   let i = 0
   const worker = async () => {
-    while (performance.now() < end) {
+    while (pending || performance.now() < end) {
       const spec = next(i++)
       const res = await send(agent, base, spec)
       const verdict = res.error ? { ok: false, allowed: false } : spec.check(res)
       records.push({ kind: spec.kind, path: spec.path, t0: res.t0, t1: res.t1, status: res.status, error: res.error, ok: verdict.ok, allowed: verdict.allowed, meta: spec.meta })
     }
   }
-  const evs = events.map((e) => sleep(e.atMs).then(() => e.run()))
-  await Promise.all([...Array.from({ length: connections }, worker), ...evs])
+  const evs = Promise.all(events.map((e) => sleep(e.atMs).then(() => e.run()))).finally(() => {
+    if (pending) end = Math.max(end, performance.now() + tailMs)
+    pending = false
+  })
+  await Promise.all([...Array.from({ length: connections }, worker), evs])
   agent.destroy()
   return { records, start, end: performance.now() }
 }
@@ -194,20 +231,55 @@ function byKind(records) {
 // ---------------------------------------------------------------------------
 // Server memory: RSS of every process in the `next start` process group.
 
-function groupRssMb(pgid) {
-  let kb = 0
+function groupMem(pgid) {
+  let rss = 0
+  let anon = 0
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       if (Number(fields[2]) !== pgid) continue
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-      if (m) kb += Number(m[1])
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+      rss += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0)
+      anon += Number(/RssAnon:\s+(\d+) kB/.exec(status)?.[1] ?? 0)
     } catch {
       /* gone */
     }
   }
-  return Math.round(kb / 1024)
+  return { mb: Math.round(rss / 1024), anonMb: Math.round(anon / 1024) }
+}
+const groupRssMb = (pgid) => groupMem(pgid).mb
+
+/**
+ * The memory verdict on RSS samples taken every 5 s. From 60 s on, a plateau
+ * check: the growth over the last half of the run (the least-squares slope of
+ * the samples in it, times its length) must be at most PLATEAU_MB or
+ * PLATEAU_SHARE of the RSS at the middle, whichever is larger. Shorter runs
+ * (the CI smoke) are too short for that: only bounded (middle -> end at most
+ * +64 MB or +15 %).
+ */
+const PLATEAU_MB = 16
+const PLATEAU_SHARE = 0.05
+function memoryVerdict(samples) {
+  const T = samples.at(-1).t
+  const half = samples.filter((x) => x.t >= T / 2)
+  const mid = half[0]
+  const slope = (xs) => {
+    const n = xs.length
+    const mt = xs.reduce((a, x) => a + x.t, 0) / n
+    const mm = xs.reduce((a, x) => a + x.mb, 0) / n
+    const num = xs.reduce((a, x) => a + (x.t - mt) * (x.mb - mm), 0)
+    const den = xs.reduce((a, x) => a + (x.t - mt) ** 2, 0)
+    return den ? num / den : 0
+  }
+  const growthLastHalf = round(slope(half) * (T - mid.t))
+  if (T >= 60 && half.length >= 5) {
+    const bound = Math.round(Math.max(PLATEAU_MB, PLATEAU_SHARE * mid.mb))
+    return { kind: 'plateau', ok: growthLastHalf <= bound, growthLastHalf, bound, text: `growth over the last half (${round(T - mid.t)} s, least-squares fit of ${half.length} samples): ${growthLastHalf >= 0 ? '+' : ''}${growthLastHalf} MB, bound ${bound} MB (max of ${PLATEAU_MB} MB and ${PLATEAU_SHARE * 100} % of ${mid.mb} MB)` }
+  }
+  const growth = samples.at(-1).mb - mid.mb
+  const bound = Math.round(Math.max(64, 0.15 * mid.mb))
+  return { kind: 'bounded', ok: growth <= bound, growthLastHalf: growth, bound, text: `${T} s is too short for a plateau check; bounded: middle -> end ${growth >= 0 ? '+' : ''}${growth} MB, bound ${bound} MB` }
 }
 
 // ---------------------------------------------------------------------------
@@ -266,8 +338,36 @@ async function jwtSoak() {
     log('next build examples/next-app…')
     await buildApp(EXAMPLE_DIR)
   }
-  const app = await startApp(EXAMPLE_DIR, { env: { NEXTAUTH_SECRET: secret } })
-  log(`next start at ${app.url} (pid ${app.child.pid})`)
+  const base = await jwtRun(EXAMPLE_DIR, secret, { judged: true })
+  if (opt.baseline) {
+    // The memory baseline: the same app and load with a pass-through proxy.ts
+    // (no auth in the proxy; the pages still run their own check), so growth
+    // that Next and V8 show anyway is told apart from ours.
+    const dir = mkdtempSync(path.join(tmpdir(), 'nan-soak-passthrough-'))
+    rmSync(dir, { recursive: true, force: true })
+    try {
+      copyApp(dir, EXAMPLE_DIR)
+      const proxySrc = readFileSync(path.join(EXAMPLE_DIR, 'proxy.ts'), 'utf8')
+      const matcher = /export const config = \{[\s\S]*\}\s*$/.exec(proxySrc)?.[0]
+      if (!matcher) throw new Error('examples/next-app/proxy.ts: no `export const config` at its end')
+      writeFileSync(
+        path.join(dir, 'proxy.ts'),
+        `// Written by scripts/soak.mjs: the memory baseline, a pass-through proxy (no auth).\nimport { NextResponse } from 'next/server'\n\nexport default function proxy() {\n  return NextResponse.next()\n}\n\n${matcher}`,
+      )
+      log('next build of examples/next-app with a pass-through proxy.ts (a copy)…')
+      await buildApp(dir)
+      base.baseline = await jwtRun(dir, secret, { judged: false })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  return base
+}
+
+/** The JWT mix on `appDir`; `judged: false` (the baseline) records answers without judging them. */
+async function jwtRun(appDir, secret, { judged }) {
+  const app = await startApp(appDir, { env: { NEXTAUTH_SECRET: secret } })
+  log(`next start at ${app.url} (pid ${app.child.pid})${judged ? '' : ', pass-through proxy'}`)
   try {
     const { encode } = (await import('next-auth/jwt')).default
     const user = (await signIn(app.url, DEMO_USER)).get(SESSION_COOKIE)
@@ -306,41 +406,66 @@ async function jwtSoak() {
       [1, { kind: '300 cookie pairs + token', path: '/api/me', headers: { cookie: `${manyPairs}; ${SESSION_COOKIE}=${user}` }, check: denyApi(protectedMarkers) }],
       [1, { kind: 'header 12 KiB x-junk', path: '/api/me', headers: { ...c(user), 'x-junk': pad(12_000) }, check: allowJson(DEMO_USER.email, 'user') }],
     ]
-    const wheel = mix.flatMap(([w, s]) => Array(w).fill(s))
-    // Probe every kind once (a wrong answer here is reported, and counted again under load).
-    for (const [, spec] of mix) {
-      const r = await send(new http.Agent(), new URL(app.url), spec)
-      const v = r.error ? { ok: false } : spec.check(r)
-      if (!v.ok) log(`probe: ${spec.kind} -> ${r.status || r.error} ${r.location || ''} (WRONG)`)
+    const wheel = mix.flatMap(([w, s]) => Array(w).fill(judged ? s : { ...s, check: (r) => ({ ok: true, allowed: r.status === 200 }) }))
+    if (judged) {
+      // Probe every kind once (a wrong answer here is reported, and counted again under load).
+      for (const [, spec] of mix) {
+        const r = await send(new http.Agent(), new URL(app.url), spec)
+        const v = r.error ? { ok: false } : spec.check(r)
+        if (!v.ok) log(`probe: ${spec.kind} -> ${r.status || r.error} ${r.location || ''} (WRONG)`)
+      }
     }
-    log(`warm-up 3 s, then ${opt.duration} s at ${opt.connections} connections (${mix.length} request kinds)`)
-    await load(app.url, { durationMs: 3000, connections: Math.min(10, opt.connections), next: (i) => wheel[i % wheel.length] })
+    log(`warm-up ${opt.warmupS} s, then ${opt.duration} s at ${opt.connections} connections (${mix.length} request kinds)`)
+    await load(app.url, { durationMs: opt.warmupS * 1000, connections: Math.min(opt.warmupS > 3 ? opt.connections : 10, opt.connections), next: (i) => wheel[i % wheel.length] })
     const pgid = app.child.pid
-    const rss = { start: groupRssMb(pgid), middle: 0, end: 0 }
-    const samples = [{ t: 0, mb: rss.start }]
+    const samples = [{ t: 0, ...groupMem(pgid) }]
     const durationMs = opt.duration * 1000
     const events = []
-    for (let t = 5000; t < durationMs; t += 5000) events.push({ atMs: t, run: () => samples.push({ t: t / 1000, mb: groupRssMb(pgid) }) })
-    events.push({ atMs: durationMs / 2, run: () => (rss.middle = groupRssMb(pgid)) })
+    for (let t = 5000; t < durationMs; t += 5000) events.push({ atMs: t, run: () => samples.push({ t: t / 1000, ...groupMem(pgid) }) })
     const { records, start, end } = await load(app.url, { durationMs, connections: opt.connections, next: (i) => wheel[(i * 7919) % wheel.length], events })
-    rss.end = groupRssMb(pgid)
-    samples.push({ t: opt.duration, mb: rss.end })
+    samples.push({ t: round((end - start) / 1000), ...groupMem(pgid) })
+    const mid = samples.reduce((a, x) => (Math.abs(x.t - opt.duration / 2) < Math.abs(a.t - opt.duration / 2) ? x : a))
+    const rss = { start: samples[0].mb, middle: mid.mb, end: samples.at(-1).mb }
     const s = summarize(records, end - start)
     const kinds = byKind(records)
     const serverErrors = (app.output().match(/\n\s*(Error|TypeError|RangeError|⨯)/g) ?? []).length
-    return { ...s, rss, rssSamples: samples, kinds, connections: opt.connections, seconds: opt.duration, serverErrors }
+    return { ...s, rss, rssSamples: samples, memory: memoryVerdict(samples), kinds, connections: opt.connections, seconds: opt.duration, warmupSeconds: opt.warmupS, serverErrors }
   } finally {
     await app.stop()
   }
 }
 
 // ---------------------------------------------------------------------------
-// 2. Database faults
+// 2. Faults under load, every store (scripts/soak-stores.mjs)
+
+const WARM_MS = 5000 // before the first fault (the cache-on run caches the hot sessions)
+const GAP_MS = 3000 // between faults (the load goes on 3 s after the last)
+const SLOW_MS = 3000 // a slow store / an exhausted pool
+const POOL_USERS = [61, 62, 63, 64] // PostgreSQL: their lookups take 3 s (the slow view)
+const POOL_CLIENTS = 8 // clients asking for them during the pool fault (twice the pool)
+const LOOKUPS = 2 // session lookups per request in examples/next-app-db: proxy.ts, then the page's or handler's gate
+
+function sessionsFor(store) {
+  const users = Array.from({ length: 64 }, (_, i) => ({ id: i + 1, name: `User ${i}`, email: `user${i}@example.com` }))
+  const mk = () => randomUUID()
+  const day = Date.now() + 30 * 86_400_000
+  const s = {
+    hot: Array.from({ length: 20 }, (_, i) => ({ token: mk(), user: i + 1, expiresMs: day })), // requested all along
+    cold: Array.from({ length: 400 }, (_, i) => ({ token: mk(), user: (i % 60) + 1, expiresMs: day })), // cache on: first seen while down
+    short: Array.from({ length: 10 }, (_, i) => ({ token: mk(), user: 41 + i, expiresMs: Date.now() + 3_600_000 })), // expire 1.5 s into the first fault
+    expired: Array.from({ length: 10 }, (_, i) => ({ token: mk(), user: 51 + i, expiresMs: Date.now() - 3_600_000 })),
+    slow: store.name === 'pg' ? POOL_USERS.map((u) => ({ token: mk(), user: u, expiresMs: day })) : [],
+  }
+  return { users, sessions: s, all: [...s.hot, ...s.cold, ...s.short, ...s.expired, ...s.slow], email: (u) => `user${u - 1}@example.com` }
+}
+
+/** The faults of one run, in order: cache off gets every fault the store has; cache on the outage. */
+function planFor(store, cacheTtlMs) {
+  if (cacheTtlMs) return store.down ? ['down'] : ['slow']
+  return [store.down && 'down', store.slow && 'slow', store.name === 'pg' && 'pool'].filter(Boolean)
+}
 
 async function dbFaults() {
-  const { startCluster, query, clusterUnavailable } = await import('../__test__/helpers/pg.mjs')
-  const why = clusterUnavailable()
-  if (why) throw new Error(`database faults need a throw-away PostgreSQL cluster: ${why}`)
   if (opt.install) {
     log('installing examples/next-app-db…')
     await installApp(DB_DIR)
@@ -349,62 +474,46 @@ async function dbFaults() {
     log('next build examples/next-app-db…')
     await buildApp(DB_DIR)
   }
-  const cluster = await startCluster() // initdb + start
-  log(`PostgreSQL cluster on 127.0.0.1:${cluster.port}`)
-  const dbUrl = cluster.url.replace(/\/postgres$/, '/soak')
+  let endpointDir = null
   const runs = []
-  try {
-    await query(cluster.url, 'CREATE DATABASE soak')
-    await query(dbUrl, readFileSync(path.join(DB_DIR, 'db', 'schema.sql'), 'utf8'))
-    runs.push(await faultRun({ cluster, dbUrl, query, cacheTtlMs: 0, lock: true }))
-    runs.push(await faultRun({ cluster, dbUrl, query, cacheTtlMs: opt.cacheTtlMs, lock: false }))
-  } finally {
-    await cluster.destroy().catch(() => {})
+  for (const name of opt.stores) {
+    const t0 = Date.now()
+    const store = await STORES[name]()
+    log(`${store.title}: ${store.layout}`)
+    try {
+      let appDir = DB_DIR
+      if (store.variant === 'endpoint') {
+        if (!endpointDir) {
+          log('next build of examples/next-app-db with sessionEndpoint (a copy)…')
+          endpointDir = await endpointVariant({ copyApp, buildApp })
+        }
+        appDir = endpointDir
+      }
+      runs.push(await faultRun({ store, appDir, cacheTtlMs: 0, minMs: (name === 'pg' ? opt.dbDuration : opt.storeDuration) * 1000 }))
+      if (name === 'pg' || opt.cacheOnAll) runs.push(await faultRun({ store, appDir, cacheTtlMs: opt.cacheTtlMs, minMs: (name === 'pg' ? opt.dbDuration : opt.storeDuration) * 1000 }))
+    } finally {
+      await store.destroy().catch(() => {})
+    }
+    log(`${store.title}: done in ${Math.round((Date.now() - t0) / 1000)} s`)
   }
+  if (endpointDir) rmSync(endpointDir, { recursive: true, force: true })
   return runs
 }
 
-/** Users and sessions as @auth/pg-adapter writes them. */
-async function seedSessions(dbUrl, query, { warmMs }) {
-  await query(dbUrl, 'TRUNCATE sessions, users RESTART IDENTITY CASCADE')
-  const n = 60
-  const values = Array.from({ length: n }, (_, i) => `('User ${i}', 'user${i}@example.com')`).join(',')
-  await query(dbUrl, `INSERT INTO users (name, email) VALUES ${values}`)
-  const mk = () => randomUUID()
-  const sessions = {
-    hot: Array.from({ length: 20 }, (_, i) => ({ token: mk(), user: i + 1 })), // requested all along
-    cold: Array.from({ length: 400 }, (_, i) => ({ token: mk(), user: (i % n) + 1 })), // first seen while down (cache on)
-    short: Array.from({ length: 10 }, (_, i) => ({ token: mk(), user: 40 + i + 1 })), // expire 1.5 s into the outage
-    expired: Array.from({ length: 10 }, (_, i) => ({ token: mk(), user: 50 + i + 1 })),
-  }
-  // Moved to 1.5 s into the outage once the server is up (setShortExpiry).
-  const shortExpires = Date.now() + 3_600_000
-  const rows = [
-    ...sessions.hot.map((s) => [s.token, s.user, "now() + interval '30 days'"]),
-    ...sessions.cold.map((s) => [s.token, s.user, "now() + interval '30 days'"]),
-    ...sessions.short.map((s) => [s.token, s.user, `to_timestamp(${shortExpires / 1000})`]),
-    ...sessions.expired.map((s) => [s.token, s.user, "now() - interval '1 hour'"]),
-  ]
-  await query(dbUrl, `INSERT INTO sessions ("sessionToken", "userId", expires) VALUES ${rows.map(([t, u, e]) => `('${t}', ${u}, ${e})`).join(',')}`)
-  return { sessions, shortExpires, email: (u) => `user${u - 1}@example.com` }
-}
-
-async function setShortExpiry(dbUrl, query, sessions, ms) {
-  await query(dbUrl, `UPDATE sessions SET expires = to_timestamp(${ms / 1000}) WHERE "sessionToken" = ANY($1)`, [sessions.short.map((s) => s.token)])
-}
-
-async function faultRun({ cluster, dbUrl, query, cacheTtlMs, lock }) {
-  const warmMs = 6000
-  const { sessions, email } = await seedSessions(dbUrl, query, { warmMs })
+async function faultRun({ store, appDir, cacheTtlMs, minMs }) {
+  const data = sessionsFor(store)
+  await store.seed({ users: data.users, sessions: data.all })
+  const { sessions, email } = data
   const secret = `soak-db-secret-${process.pid}-0123456789abcdef0123456789`
-  const app = await startApp(DB_DIR, {
-    env: { NEXTAUTH_SECRET: secret, DATABASE_URL: dbUrl, SESSION_CACHE_TTL_MS: String(cacheTtlMs), SESSION_TIMEOUT_MS: String(opt.timeoutMs) },
+  const app = await startApp(appDir, {
+    env: { NEXTAUTH_SECRET: secret, ...store.env, SESSION_CACHE_TTL_MS: String(cacheTtlMs), SESSION_TIMEOUT_MS: String(opt.timeoutMs) },
   })
   const label = cacheTtlMs ? `cache on (TTL ${cacheTtlMs} ms)` : 'cache off'
-  log(`${label}: next start at ${app.url}`)
-  const marks = {}
-  const at = (name) => (marks[name] = performance.now())
-  let locker = null
+  const plan = planFor(store, cacheTtlMs)
+  log(`${store.title}, ${label}: next start at ${app.url}; faults: ${plan.join(', ')}`)
+  const windows = []
+  const extra = [] // answers to the pool fault's slow clients
+  let current = null // the fault in progress: { kind }
   try {
     const cookie = (t) => ({ cookie: `${SESSION_COOKIE}=${t}` })
     // Every answer is judged after the run, against the fault timeline.
@@ -418,112 +527,148 @@ async function faultRun({ cluster, dbUrl, query, cacheTtlMs, lock }) {
       return { kind, path, headers: s ? cookie(s.token) : {}, meta, check: allowedBy(meta) }
     }
     let coldIdx = 0
+    let seenFault = false
     const next = (i) => {
       const r = i % 10
-      const down = marks.stop0 !== undefined && marks.start1 === undefined
+      if (current) seenFault = true
       if (r < 4) return spec('valid', '/api/me', sessions.hot[i % sessions.hot.length])
       if (r === 4) return spec('valid', '/dashboard', sessions.hot[(i >> 3) % sessions.hot.length])
-      // cold: with the cache on, only asked for once the database is down
-      if (r === 5) return cacheTtlMs && !down ? spec('valid', '/api/me', sessions.hot[(i >> 2) % sessions.hot.length]) : spec('cold', '/api/me', sessions.cold[coldIdx++ % sessions.cold.length])
+      // cold: with the cache on, only asked for once the first fault began
+      if (r === 5) return cacheTtlMs && !seenFault ? spec('valid', '/api/me', sessions.hot[(i >> 2) % sessions.hot.length]) : spec('cold', '/api/me', sessions.cold[coldIdx++ % sessions.cold.length])
       if (r === 6) return spec('short', '/api/me', sessions.short[i % sessions.short.length])
       if (r === 7) return spec('expired', '/api/me', sessions.expired[i % sessions.expired.length])
       if (r === 8) return spec('unknown', '/api/me', { token: randomUUID(), user: 1 })
       return spec('signed out', '/dashboard', null)
     }
-    const durationMs = opt.dbDuration * 1000
     const outageMs = opt.outageS * 1000
-    const events = [
-      {
-        atMs: warmMs,
-        run: async () => {
-          at('stop0')
-          await cluster.stop()
-          at('stop1')
-          await sleep(outageMs - (marks.stop1 - marks.stop0))
-          at('start0')
-          await cluster.start()
-          at('start1')
-          if (lock && durationMs - (marks.start1 - marks.loadStart) > 8000) {
-            await sleep(3000)
-            locker = new (await import('../__test__/helpers/pg.mjs')).pg.Client({ connectionString: dbUrl })
-            await locker.connect()
-            await locker.query('BEGIN')
-            await locker.query('LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE')
-            at('lock0')
-            await sleep(3000)
-            at('lock1')
-            await locker.query('COMMIT')
-            await locker.end()
-            at('lock2')
-          }
-        },
-      },
-    ]
-    const shortExpires = Date.now() + warmMs + 1500
-    await setShortExpiry(dbUrl, query, sessions, shortExpires)
+    const runFaults = async () => {
+      for (const [k, kind] of plan.entries()) {
+        current = { kind }
+        let m
+        if (kind === 'down') m = await store.down(outageMs)
+        else if (kind === 'slow') m = await store.slow(SLOW_MS)
+        else {
+          // Pool exhaustion alone: POOL_CLIENTS extra clients ask for the slow view's sessions
+          // for SLOW_MS, beside the load; each of their lookups holds a pool connection until the
+          // deadline (the statement is then cancelled), so the pool (4) stays busy.
+          m = { from: performance.now() }
+          const agent = new http.Agent({ keepAlive: true, maxSockets: POOL_CLIENTS })
+          const base = new URL(app.url)
+          let on = true
+          const loops = Array.from({ length: POOL_CLIENTS }, async (_, k) => {
+            for (let j = k; on; j++) {
+              const sp = spec('slow', '/api/me', sessions.slow[j % sessions.slow.length])
+              const res = await send(agent, base, sp)
+              const v = res.error ? { ok: false, allowed: false } : sp.check(res)
+              extra.push({ kind: 'slow', path: sp.path, t0: res.t0, t1: res.t1, status: res.status, error: res.error, ok: v.ok, allowed: v.allowed })
+            }
+          })
+          m.hard0 = m.from + 200 // every slow client has a lookup in flight
+          await sleep(SLOW_MS)
+          m.hard1 = performance.now()
+          on = false
+          await Promise.all(loops)
+          agent.destroy()
+          m.to = performance.now()
+        }
+        current = null
+        windows.push({ kind, name: kind === 'down' ? `${store.title} stopped` : kind === 'slow' ? store.slowLabel : `pool (4) held busy: ${POOL_CLIENTS} clients on a slow view (3 s a lookup), no lock`, ...m })
+        // Between faults; after the last one the load's tail (3 s) shows the recovery.
+        if (k < plan.length - 1) await sleep(GAP_MS)
+      }
+    }
+    const shortExpires = Date.now() + WARM_MS + 1500
+    await store.setExpires(sessions.short.map((s) => s.token), shortExpires)
     const rss0 = groupRssMb(app.child.pid)
-    marks.loadStart = performance.now()
-    const { records, start, end } = await load(app.url, { durationMs, connections: opt.dbConnections, next, events })
+    const { records, start, end } = await load(app.url, {
+      durationMs: minMs,
+      connections: opt.dbConnections,
+      next,
+      events: [{ atMs: WARM_MS, run: runFaults }],
+      untilEvents: true,
+    })
     const rss1 = groupRssMb(app.child.pid)
-    return judge({ records, start, end, marks, cacheTtlMs, shortExpires, label, rss: [rss0, rss1], log: app.output() })
+    return judge({ store, records: [...records, ...extra].sort((a, b) => a.t0 - b.t0), start, end, windows, cacheTtlMs, shortExpires, label, rss: [rss0, rss1], log: app.output() })
   } finally {
-    if (locker) await locker.end().catch(() => {})
     await app.stop()
   }
 }
 
 const isPageGate500 = (r) => r.status === 500 && r.path === '/dashboard' && !r.allowed
+const MUST_DENY = new Set(['expired', 'unknown', 'signed out'])
 
-function judge({ records, start, end, marks, cacheTtlMs, shortExpires, label, rss, log: serverLog }) {
+function judge({ store, records, start, end, windows, cacheTtlMs, shortExpires, label, rss, log: serverLog }) {
   const wallToPerf = Date.now() - performance.now()
-  const windows = [{ name: 'outage', from: marks.stop0, to: marks.start1, hard: [marks.stop1, marks.start0] }]
-  if (marks.lock0) windows.push({ name: 'lock', from: marks.lock0, to: marks.lock2, hard: [marks.lock0, marks.lock1] })
-  // The latency bound: the deadline, plus a margin that is the larger of
-  // --margin-ms and the slowest answer outside every fault window (on a
-  // CPU-starved machine Next itself stalls longer than any deadline; the
-  // fault may add at most the deadline to that).
-  const calmLat = records.filter((r) => windows.every((w) => r.t1 < w.from || r.t0 > w.to + 2000)).map((r) => r.t1 - r.t0)
-  const calmMax = Math.max(0, ...calmLat)
-  const limit = Math.round(opt.timeoutMs + Math.max(opt.marginMs, calmMax))
+  const outside = (r) => windows.every((w) => r.t1 < w.from || r.t0 > w.to + 2000)
+  // The latency bound: a deadline per lookup, plus a margin that is the
+  // larger of --margin-ms and the slowest answer outside every fault window
+  // (on a CPU-starved machine Next itself stalls longer than any deadline).
+  // Every request with a cookie makes LOOKUPS lookups in series here
+  // (proxy.ts, then the page's or route handler's own gate, cache off): when
+  // the first is answered just inside its deadline and the second meets the
+  // fault, the answer takes two deadlines.
+  const calmMax = Math.max(0, ...records.filter(outside).map((r) => r.t1 - r.t0))
+  const limit = Math.round(LOOKUPS * opt.timeoutMs + Math.max(opt.marginMs, calmMax))
+  const pastExpires = records.filter((r) => r.allowed && r.kind === 'short' && r.t0 + wallToPerf > shortExpires + 250)
   const rows = []
   for (const [wi, w] of windows.entries()) {
-    const during = records.filter((r) => r.t0 >= w.hard[0] && r.t1 <= w.hard[1])
+    const during = records.filter((r) => r.t0 >= w.hard0 && r.t1 <= w.hard1)
     const touching = records.filter((r) => r.t1 >= w.from && r.t0 <= w.to)
-    const uncachedAllows = during.filter((r) => r.allowed && (r.kind !== 'valid' && r.kind !== 'short' ? true : cacheTtlMs === 0))
-    const cachedAllows = during.filter((r) => r.allowed && (r.kind === 'valid' || r.kind === 'short') && cacheTtlMs > 0)
-    // Cache on: a served session was cached before the outage, so never later than outage start + TTL (+ 250 ms for timers).
+    let badAllows
+    let judged = during // the requests the row counts
+    let cachedAllows = []
+    let note = ''
+    if (w.kind === 'pool') {
+      // The store is up: a valid session may still be served when a connection frees up;
+      // what must never be allowed is a token the store would deny. Judged: every request
+      // started while the pool was held (most of them wait for a connection past the window).
+      const started = records.filter((r) => r.t0 >= w.hard0 && r.t0 <= w.hard1)
+      judged = started
+      badAllows = started.filter((r) => r.allowed && (MUST_DENY.has(r.kind) || r.kind === 'slow'))
+      const fast = started.filter((r) => r.kind === 'valid' || r.kind === 'cold')
+      const slow = started.filter((r) => r.kind === 'slow')
+      const lat = Float64Array.from(fast.map((r) => r.t1 - r.t0)).sort()
+      note = `pool exhausted: of ${started.length} requests started while held, ${fast.length} valid sessions: ${fast.filter((r) => r.allowed).length} served, ${fast.filter((r) => !r.allowed).length} denied (${fast.filter((r) => r.status === 503).length} x 503), latency p50 ${Math.round(pct(lat, 50))} ms, max ${Math.round(lat.at(-1) ?? NaN)} ms; ${slow.length} slow-view lookups, ${slow.filter((r) => r.allowed).length} served; invalid tokens allowed: ${badAllows.length}`
+    } else {
+      badAllows = during.filter((r) => r.allowed && (MUST_DENY.has(r.kind) || r.kind === 'cold' || cacheTtlMs === 0))
+      cachedAllows = during.filter((r) => r.allowed && (r.kind === 'valid' || r.kind === 'short') && cacheTtlMs > 0)
+    }
+    // Cache on: a served session was cached before the fault, so never later than fault start + TTL (+ 250 ms for timers).
     const pastTtl = cachedAllows.filter((r) => r.t1 > w.from + cacheTtlMs + 250)
-    const pastExpires = records.filter((r) => r.allowed && r.kind === 'short' && r.t0 + wallToPerf > shortExpires + 250)
     const nextFrom = windows[wi + 1]?.from ?? Infinity
     const after = records.filter((r) => r.t0 >= w.to && r.t1 < nextFrom && r.kind === 'valid')
     const lastFail = after.filter((r) => !r.allowed).at(-1)
     const firstOk = after.find((r) => r.allowed && (!lastFail || r.t0 > lastFail.t0))
     const recovery = firstOk ? Math.max(0, (firstOk.t0 - w.to) / 1000) : Infinity
     const maxLat = Math.max(0, ...touching.map((r) => r.t1 - r.t0))
+    const other5xx = touching.filter((r) => r.status >= 500 && r.status !== 503 && !isPageGate500(r)).length
     rows.push({
+      store: store.title,
       scenario: `${w.name}, ${label}`,
-      downSeconds: round((w.hard[1] - w.hard[0]) / 1000),
-      requestsWhileDown: during.length,
-      uncachedAllows: uncachedAllows.length,
+      downSeconds: round((w.hard1 - w.hard0) / 1000),
+      requestsWhileDown: judged.length,
+      uncachedAllows: badAllows.length,
       cachedAllows: cacheTtlMs ? `${cachedAllows.length} (last ${round(Math.max(0, ...cachedAllows.map((r) => r.t1 - w.from)) / 1000)} s in)` : '-',
       pastTtl: cacheTtlMs ? pastTtl.length : '-',
-      pastExpires: pastExpires.length,
-      denials: during.filter((r) => !r.allowed).length,
-      s503: during.filter((r) => r.status === 503).length,
-      // The page's own gate: the proxy passed on a cache hit, and the page's
-      // requireSession met the outage and rejected (DB_UNAVAILABLE), so Next
-      // answers 500. A denial (nothing rendered), never a sign-in redirect.
+      pastExpires: wi === 0 ? pastExpires.length : '-',
+      denials: judged.filter((r) => !r.allowed).length,
+      s503: judged.filter((r) => r.status === 503).length,
+      // The page's own gate: the proxy passed (a cache hit, or its lookup was
+      // answered), and the page's requireSession met the fault and rejected
+      // (storeUnavailable), so Next answers 500. A denial (nothing
+      // rendered), never a sign-in redirect.
       pageGate500: touching.filter(isPageGate500).length,
-      other5xx: touching.filter((r) => r.status >= 500 && r.status !== 503 && !isPageGate500(r)).length,
+      other5xx,
       maxLatencyMs: Math.round(maxLat),
       calmMaxMs: Math.round(calmMax),
       limitMs: limit,
       recoverySeconds: round(recovery, 2),
-      ok: uncachedAllows.length === 0 && pastTtl.length === 0 && pastExpires.length === 0 && maxLat <= limit && recovery <= 2,
+      note,
+      ok: badAllows.length === 0 && pastTtl.length === 0 && pastExpires.length === 0 && maxLat <= limit && recovery <= 2 && other5xx === 0,
     })
   }
   // Outside the fault windows (and 2 s of recovery) every decision must be right.
-  const calm = records.filter((r) => windows.every((w) => r.t1 < w.from || r.t0 > w.to + 2000))
+  const calm = records.filter(outside)
   const wrongCalm = calm.filter((r) => {
     const shouldAllow = r.kind === 'valid' || r.kind === 'cold' || (r.kind === 'short' && r.t1 + wallToPerf < shortExpires - 250)
     const shortAmbiguous = r.kind === 'short' && Math.abs(r.t0 + wallToPerf - shortExpires) < 1500
@@ -531,7 +676,17 @@ function judge({ records, start, end, marks, cacheTtlMs, shortExpires, label, rs
   })
   const s = summarize(records, end - start)
   const storeLogs = (serverLog.match(/\[next-auth-native\]\[error\]\[SESSION_STORE\][^\n]*/g) ?? []).map((l) => l.slice(0, 220))
-  return { label, cacheTtlMs, rows, calm: { requests: calm.length, wrong: wrongCalm.length, wrongKinds: [...new Set(wrongCalm.map((r) => r.kind))] }, ...s, rss, storeLogs }
+  return {
+    store: store.title,
+    label: `${store.title}, ${label}`,
+    cacheTtlMs,
+    seconds: round((end - start) / 1000),
+    rows,
+    calm: { requests: calm.length, wrong: wrongCalm.length, wrongKinds: [...new Set(wrongCalm.map((r) => r.kind))] },
+    ...s,
+    rss,
+    storeLogs,
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -539,12 +694,13 @@ function judge({ records, start, end, marks, cacheTtlMs, shortExpires, label, rs
 async function main() {
   const out = { when: new Date().toISOString(), options: opt }
   let failed = false
+  const t0 = Date.now()
   if (opt.only !== 'db') {
     const j = await jwtSoak()
     out.jwt = j
-    console.log(`\nJWT soak: examples/next-app under next start, ${j.seconds} s at ${j.connections} connections`)
+    console.log(`\nJWT soak: examples/next-app under next start, ${j.seconds} s at ${j.connections} connections (after a ${j.warmupSeconds} s warm-up)`)
     console.log(
-      table([{ ...j, rssStr: `${j.rss.start} / ${j.rss.middle} / ${j.rss.end}` }], [
+      table([{ ...j, rssStr: `${j.rss.start} / ${j.rss.middle} / ${j.rss.end}`, growth: `${j.memory.growthLastHalf >= 0 ? '+' : ''}${j.memory.growthLastHalf} MB (bound ${j.memory.bound})` }], [
         ['requests', 'requests'],
         ['req/s', 'reqPerSec'],
         ['p50 ms', 'p50'],
@@ -554,21 +710,29 @@ async function main() {
         ['5xx', 'fiveXX'],
         ['client errors', 'errors'],
         ['RSS MB start / middle / end', 'rssStr'],
+        ['RSS growth, last half', 'growth'],
       ]),
     )
-    console.log(`RSS every 5 s (MB): ${j.rssSamples.map((x) => x.mb).join(' ')}`)
     console.log(table(j.kinds, [['request kind', 'kind'], ['count', 'count'], ['wrong', 'wrong'], ['allowed', 'allowed'], ['statuses', 'statuses']]))
-    const growth = j.rss.end - j.rss.middle
-    j.memoryFlat = growth <= Math.max(64, 0.15 * j.rss.middle)
-    if (j.wrong || j.fiveXX || j.errors || !j.memoryFlat) failed = true
-    console.log(`memory ${j.memoryFlat ? 'flat' : 'GROWING'} (middle -> end: ${growth >= 0 ? '+' : ''}${growth} MB)`)
+    const memRows = [{ app: 'withAuth proxy (examples/next-app)', ...j }, ...(j.baseline ? [{ app: 'pass-through proxy, same app', ...j.baseline }] : [])]
+    console.log(`\nServer RSS (process group), every 5 s:`)
+    console.log(
+      table(
+        memRows.map((r) => ({ ...r, samples: r.rssSamples.map((x) => x.mb).join(' '), anon: r.rssSamples.map((x) => x.anonMb).join(' '), g: `${r.memory.growthLastHalf >= 0 ? '+' : ''}${r.memory.growthLastHalf} MB`, v: r.memory.ok ? (r.memory.kind === 'plateau' ? 'plateau' : 'bounded') : 'GROWING' })),
+        [['app', 'app'], ['req/s', 'reqPerSec'], ['RSS MB', 'samples'], ['of which anonymous MB', 'anon'], ['growth, last half', 'g'], ['verdict', 'v']],
+      ),
+    )
+    console.log(`memory: ${j.memory.ok ? (j.memory.kind === 'plateau' ? 'PLATEAU' : 'bounded') : 'GROWING'}: ${j.memory.text}`)
+    if (j.baseline) console.log(`baseline (pass-through proxy): ${j.baseline.memory.text}`)
+    if (j.wrong || j.fiveXX || j.errors || !j.memory.ok) failed = true
   }
-  if (opt.only !== 'jwt') {
+  if (opt.only !== 'jwt' && opt.stores.length) {
     const runs = await dbFaults()
     out.db = runs
-    console.log(`\nDatabase faults: examples/next-app-db, ${opt.dbDuration} s at ${opt.dbConnections} connections per run; latency limit = deadline ${opt.timeoutMs} ms + max(${opt.marginMs} ms, slowest answer outside the faults)`)
+    console.log(`\nFaults under load: examples/next-app-db per store, ${opt.dbConnections} connections, lookup deadline ${opt.timeoutMs} ms; latency limit = ${LOOKUPS} lookups x deadline + max(${opt.marginMs} ms, slowest answer outside the faults). A 503, or a 500 from the dashboard page's own gate, is a denial.`)
     console.log(
       table(runs.flatMap((r) => r.rows), [
+        ['store', 'store'],
         ['scenario', 'scenario'],
         ['down s', 'downSeconds'],
         ['requests while down', 'requestsWhileDown'],
@@ -587,9 +751,11 @@ async function main() {
         ['ok', 'ok'],
       ]),
     )
+    for (const r of runs) for (const x of r.rows) if (x.note) console.log(`  ${x.store}, ${x.scenario}: ${x.note}`)
     console.log(
       table(runs.map((r) => ({ ...r, wrongCalm: r.calm.wrong, calmReq: r.calm.requests, rssStr: r.rss.join(' / ') })), [
         ['run', 'label'],
+        ['seconds', 'seconds'],
         ['requests', 'requests'],
         ['req/s', 'reqPerSec'],
         ['p50 ms', 'p50'],
@@ -599,9 +765,11 @@ async function main() {
         ['RSS MB start / end', 'rssStr'],
       ]),
     )
-    for (const r of runs) for (const l of r.storeLogs) console.log(`  server log (${r.label}): ${l}`)
-    if (runs.some((r) => r.calm.wrong || r.rows.some((x) => !x.ok) || r.rows.some((x) => x.other5xx))) failed = true
+    for (const r of runs) for (const l of r.storeLogs.slice(0, 3)) console.log(`  server log (${r.label}): ${l}`)
+    for (const r of runs) if (r.calm.wrong) console.log(`  ${r.label}: wrong outside faults in ${r.calm.wrongKinds.join(', ')}`)
+    if (runs.some((r) => r.calm.wrong || r.rows.some((x) => !x.ok))) failed = true
   }
+  console.log(`\nsoak: ${Math.round((Date.now() - t0) / 1000)} s in all`)
   if (argv.json) writeFileSync(argv.json, JSON.stringify(out, (k, v) => (k === 'meta' ? undefined : v), 2))
   if (failed) {
     console.error('\nsoak: FAILED (see the tables above)')

@@ -98,8 +98,10 @@ export function redisCmd(port, ...args) {
 /**
  * Starts redis-server. Returns { port, tlsPort, certs, url(db), tlsUrl(db), cmd(...), stop(), start(), destroy() }.
  * `notify`: the notify-keyspace-events value ('' = off). `tls`: also a TLS port.
+ * `persist`: an append-only file fsynced on every write, so a stopped server
+ * (SIGKILL) starts again with its keys (the soak's outage).
  */
-export async function startRedis({ notify = 'K$gx', tls = false } = {}) {
+export async function startRedis({ notify = 'K$gx', tls = false, persist = false } = {}) {
   const reason = redisUnavailable()
   if (reason) throw new Error(reason)
   const dir = mkdtempSync(path.join(tmpdir(), 'nan-redis-'))
@@ -107,7 +109,8 @@ export async function startRedis({ notify = 'K$gx', tls = false } = {}) {
   const certs = tls ? makeCerts(dir) : null
   const tlsPort = tls ? await getFreePort() : null
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
+    ...(persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
     '--notify-keyspace-events', notify, '--protected-mode', 'no', '--loglevel', 'warning',
     ...(certs ? ['--tls-port', String(tlsPort), '--tls-cert-file', certs.cert, '--tls-key-file', certs.key,
       '--tls-ca-cert-file', certs.ca, '--tls-auth-clients', 'no'] : []),

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { randomUUID } from 'node:crypto'
 import { withEnv } from './helpers/tokens.mjs'
-import { writeTempFile } from './helpers/pg.mjs'
+import { writeTempFile } from '../tools/pg.mjs'
 
 const require = createRequire(import.meta.url)
 const native = require('../lib/native.js')

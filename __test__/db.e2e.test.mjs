@@ -12,8 +12,8 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { CookieJar, OUTPUT_DIR, REPO_ROOT, buildApp, installApp, request, signInByEmail as signInWithMagicLink, startApp } from './helpers/next-app.mjs'
-import { IS_CI, getPostgres, noPostgresReason, query } from './helpers/pg.mjs'
+import { CookieJar, OUTPUT_DIR, REPO_ROOT, buildApp, installApp, request, signInByEmail as signInWithMagicLink, startApp } from '../tools/next-app.mjs'
+import { IS_CI, getPostgres, noPostgresReason, query } from '../tools/pg.mjs'
 
 const APP_DIR = path.join(REPO_ROOT, 'examples', 'next-app-db')
 const COOKIE = 'next-auth.session-token'

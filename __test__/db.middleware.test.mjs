@@ -8,7 +8,7 @@ import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
-import { writeTempFile } from './helpers/pg.mjs'
+import { writeTempFile } from '../tools/pg.mjs'
 import { SECRET, mintV4, withEnv } from './helpers/tokens.mjs'
 
 const require = createRequire(import.meta.url)

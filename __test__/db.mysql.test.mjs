@@ -1,5 +1,5 @@
 // Database sessions on MySQL/MariaDB (issue 11): throw-away mariadbd servers
-// (helpers/mariadb.mjs), seeded with the two presets as their adapters create
+// (tools/mariadb.mjs), seeded with the two presets as their adapters create
 // them:
 //   "prisma":  `Session`/`User`, VARCHAR(191) ids, `expires DATETIME(3)` holding UTC
 //              (Prisma's MySQL mapping of the next-auth schema);
@@ -16,8 +16,8 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
-import { IS_CI } from './helpers/pg.mjs'
-import { mariadbUnavailable, startMariaDB } from './helpers/mariadb.mjs'
+import { IS_CI } from '../tools/pg.mjs'
+import { mariadbUnavailable, startMariaDB } from '../tools/mariadb.mjs'
 import { recorder, skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)

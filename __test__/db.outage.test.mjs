@@ -16,7 +16,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
-import { IS_CI, PG_ADAPTER_DDL, clusterUnavailable, query, startCluster } from './helpers/pg.mjs'
+import { IS_CI, PG_ADAPTER_DDL, clusterUnavailable, query, startCluster } from '../tools/pg.mjs'
 import { withEnv } from './helpers/tokens.mjs'
 import { skipOrFail } from './helpers/skip.mjs'
 

@@ -19,7 +19,7 @@ import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
-import { IS_CI, PG_ADAPTER_DDL, clusterUnavailable, pgbouncerUnavailable, startCluster, startPgBouncer } from './helpers/pg.mjs'
+import { IS_CI, PG_ADAPTER_DDL, clusterUnavailable, pgbouncerUnavailable, startCluster, startPgBouncer } from '../tools/pg.mjs'
 import { recorder, skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)

@@ -1,5 +1,5 @@
 // The "drizzle" and "kysely" schema presets against a real PostgreSQL, each
-// seeded from the adapter's published schema (helpers/pg.mjs DRIZZLE_DDL,
+// seeded from the adapter's published schema (tools/pg.mjs DRIZZLE_DDL,
 // KYSELY_DDL) and written the way the adapter writes:
 //
 // - @auth/drizzle-adapter: `session`/`user`, text ids, `expires timestamp`
@@ -9,14 +9,14 @@
 // - @auth/kysely-adapter: "Session"/"User" (its Database interface), uuid
 //   ids, `expires timestamptz`.
 //
-// PostgreSQL: the machine's server or a throw-away cluster (helpers/pg.mjs);
+// PostgreSQL: the machine's server or a throw-away cluster (tools/pg.mjs);
 // without either it skips loudly, except under CI=true.
 
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
-import { DRIZZLE_DDL, IS_CI, KYSELY_DDL, getPostgres, noPostgresReason } from './helpers/pg.mjs'
+import { DRIZZLE_DDL, IS_CI, KYSELY_DDL, getPostgres, noPostgresReason } from '../tools/pg.mjs'
 import { skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)

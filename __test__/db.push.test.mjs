@@ -14,8 +14,8 @@ import { randomUUID } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { IS_CI, PRISMA_DDL, getPostgres, noPostgresReason, query } from './helpers/pg.mjs'
-import { redisUnavailable, startRedis } from './helpers/redis.mjs'
+import { IS_CI, PRISMA_DDL, getPostgres, noPostgresReason, query } from '../tools/pg.mjs'
+import { redisUnavailable, startRedis } from '../tools/redis.mjs'
 import { skipOrFail } from './helpers/skip.mjs'
 
 const SESSION_JS = fileURLToPath(new URL('../lib/session.js', import.meta.url))

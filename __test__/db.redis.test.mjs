@@ -1,5 +1,5 @@
 // Database sessions on Redis (issue 11): a throw-away redis-server
-// (helpers/redis.mjs), written the way the adapters write it:
+// (tools/redis.mjs), written the way the adapters write it:
 //   "upstash-redis": @auth/upstash-redis-adapter / @next-auth/upstash-redis-adapter:
 //     SET <baseKeyPrefix>user:session:<token> JSON.stringify(session) (Upstash's client
 //     passes strings through), SET <baseKeyPrefix>user:<id> JSON.stringify(user);
@@ -15,8 +15,8 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
-import { IS_CI } from './helpers/pg.mjs'
-import { redisUnavailable, startRedis } from './helpers/redis.mjs'
+import { IS_CI } from '../tools/pg.mjs'
+import { redisUnavailable, startRedis } from '../tools/redis.mjs'
 import { recorder, skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)

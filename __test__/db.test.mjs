@@ -6,7 +6,7 @@
 // server (our own throw-away cluster), which must all deny quickly.
 //
 // PostgreSQL: the machine's server (127.0.0.1:5432) or a throw-away cluster
-// (helpers/pg.mjs). Without either the PostgreSQL parts skip loudly, except
+// (tools/pg.mjs). Without either the PostgreSQL parts skip loudly, except
 // under CI=true, where that is a failure.
 
 import { describe, test, before, after } from 'node:test'
@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
 import { readFileSync, writeFileSync, rmSync } from 'node:fs'
-import { IS_CI, PG_ADAPTER_DDL, PRISMA_DDL, getPostgres, noPostgresReason, query, startCluster, clusterUnavailable, writeTempFile } from './helpers/pg.mjs'
+import { IS_CI, PG_ADAPTER_DDL, PRISMA_DDL, getPostgres, noPostgresReason, query, startCluster, clusterUnavailable, writeTempFile } from '../tools/pg.mjs'
 import { mintV4, SECRET } from './helpers/tokens.mjs'
 import { recorder, skipOrFail } from './helpers/skip.mjs'
 

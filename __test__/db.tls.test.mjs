@@ -1,7 +1,7 @@
 // Database sessions over TLS, against a real PostgreSQL that accepts TCP
 // connections only with TLS (pg_hba `hostssl`, no `host` lines), with a CA
 // and server certificates made by openssl in this test's setup
-// (helpers/pg.mjs startTlsCluster). libpq's sslmode semantics:
+// (tools/pg.mjs startTlsCluster). libpq's sslmode semantics:
 //
 //   disable      refused by the server (no encryption)
 //   prefer       upgrades to TLS when offered (pg_stat_ssl proves it)
@@ -26,7 +26,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
-import { IS_CI, PG_ADAPTER_DDL, clusterUnavailable, opensslUnavailable, startCluster, startTlsCluster } from './helpers/pg.mjs'
+import { IS_CI, PG_ADAPTER_DDL, clusterUnavailable, opensslUnavailable, startCluster, startTlsCluster } from '../tools/pg.mjs'
 import { recorder, skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)

@@ -6,7 +6,7 @@ import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { SECRET, OTHER_SECRET, V4, mintV4, craftJwe, now, nextRequest, nextAuthJwt } from './helpers/tokens.mjs'
-import { IS_CI, noPostgresReason } from './helpers/pg.mjs'
+import { IS_CI, noPostgresReason } from '../tools/pg.mjs'
 import { jwtCases, jwtRequest, withEnv, dbCases, dbRequest, dbCookie, DB_TOK, postgresStore, sqliteStore, endpointServer } from './helpers/codes.mjs'
 import { skipOrFail } from './helpers/skip.mjs'
 

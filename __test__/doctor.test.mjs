@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SECRET, V4 } from './helpers/tokens.mjs'
-import { IS_CI, noPostgresReason } from './helpers/pg.mjs'
+import { IS_CI, noPostgresReason } from '../tools/pg.mjs'
 import { jwtCases, dbCases, dbCookie, DB_TOK, postgresStore, sqliteStore, endpointServer } from './helpers/codes.mjs'
 import { skipOrFail } from './helpers/skip.mjs'
 

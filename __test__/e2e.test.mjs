@@ -32,7 +32,7 @@ import {
   signIn,
   signOut,
   startApp,
-} from './helpers/next-app.mjs'
+} from '../tools/next-app.mjs'
 
 const IS_CI = process.env.CI === 'true'
 const SETUP_TIMEOUT = 12 * 60_000

@@ -5,7 +5,7 @@ import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { SECRET, V4, V4S, nextRequest } from './helpers/tokens.mjs'
-import { IS_CI, noPostgresReason } from './helpers/pg.mjs'
+import { IS_CI, noPostgresReason } from '../tools/pg.mjs'
 import {
   jwtCases, jwtRequest, withEnv, dbCases, dbRequest, dbCookie, DB_TOK, postgresStore, sqliteStore, endpointServer, closedPort,
 } from './helpers/codes.mjs'

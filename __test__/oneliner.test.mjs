@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import {
   DEMO_USER, EXAMPLE_DIR, OUTPUT_DIR, buildApp, copyApp, installApp, request, signIn, startApp,
-} from './helpers/next-app.mjs'
+} from '../tools/next-app.mjs'
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'next-auth-native-oneliner-'))
 let server

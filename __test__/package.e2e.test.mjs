@@ -14,7 +14,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } fro
 import { createRequire } from 'node:module'
 import path from 'node:path'
 
-import { ADMIN_USER, DEMO_USER, OUTPUT_DIR, REPO_ROOT, SESSION_COOKIE, getFreePort, request, run, signIn, startApp } from './helpers/next-app.mjs'
+import { ADMIN_USER, DEMO_USER, OUTPUT_DIR, REPO_ROOT, SESSION_COOKIE, getFreePort, request, run, signIn, startApp } from '../tools/next-app.mjs'
 import { APP_SECRET, assertNoRust, envWithoutRust, packagedTarballs, writePackageApp } from './helpers/package-app.mjs'
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'

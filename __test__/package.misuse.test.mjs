@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
-import { DEMO_USER, OUTPUT_DIR, request, run, signIn, startApp } from './helpers/next-app.mjs'
+import { DEMO_USER, OUTPUT_DIR, request, run, signIn, startApp } from '../tools/next-app.mjs'
 import { APP_SECRET, assertNoRust, envWithoutRust, packagedTarballs, writePackageApp } from './helpers/package-app.mjs'
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 
-import { OUTPUT_DIR, REPO_ROOT } from './helpers/next-app.mjs'
+import { OUTPUT_DIR, REPO_ROOT } from '../tools/next-app.mjs'
 
 const VERSIONS = ['18.20.8', '22.23.5', '24.22.3']
 const TESTS = ['__test__/getToken.diff.test.mjs', '__test__/middleware.diff.test.mjs', '__test__/strict.test.mjs', '__test__/package.loader.test.mjs']

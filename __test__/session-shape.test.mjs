@@ -10,7 +10,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
-import { writeTempFile } from './helpers/pg.mjs'
+import { writeTempFile } from '../tools/pg.mjs'
 
 const require = createRequire(import.meta.url)
 const { verifySession, sessionFromToken } = require('../lib/session.js')

@@ -6,6 +6,7 @@
 // and withAuth's policy lookup with publicPaths (array compared each call).
 // Prints ns/call and the ratios b/a, c/a in this run. Run: node bench/config-change.mjs
 import { createRequire } from 'node:module'
+import { perCall } from './harness.mjs'
 const require = createRequire(import.meta.url)
 const jwt = require('../lib/jwt.js')
 const nextAuthJwt = require('next-auth/jwt')
@@ -15,30 +16,25 @@ const SECRET = 'bench-secret-bench-secret-bench-secret-0123'
 const token = await nextAuthJwt.encode({ token: { sub: '1', name: 'B' }, secret: SECRET, maxAge: 3600 })
 const req = { headers: { cookie: `next-auth.session-token=${token}` } }
 
-function measure(label, fn, n = 200_000) {
+async function measure(label, fn, n = 200_000) {
   for (let i = 0; i < 20_000; i++) fn()
-  let best = Infinity
-  for (let r = 0; r < 5; r++) {
-    const t0 = process.hrtime.bigint()
-    for (let i = 0; i < n; i++) fn()
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / n)
-  }
-  console.log(`${label.padEnd(44)} ${best.toFixed(0).padStart(6)} ns/call`)
-  return best
+  const ns = (await perCall(n, fn, { rounds: 5, isAsync: false })) * 1000
+  console.log(`${label.padEnd(44)} ${ns.toFixed(0).padStart(6)} ns/call (median of 5)`)
+  return ns
 }
 
-const a = measure('a) secret: string', () => jwt.getTokenSync({ req, secret: SECRET }))
+const a = await measure('a) secret: string', () => jwt.getTokenSync({ req, secret: SECRET }))
 const arr = [SECRET, 'old-secret-old-secret-old-secret-000']
-const b = measure('b) secret: [current, old]', () => jwt.getTokenSync({ req, secret: arr }))
+const b = await measure('b) secret: [current, old]', () => jwt.getTokenSync({ req, secret: arr }))
 const hs = { algorithms: ['HS256'], secret: 'hs-secret-hs-secret-hs-secret-hs-secret!', issuer: ['a', 'b'], audience: ['x'] }
-const c = measure('c) secret array + jwt options (no JWS token)', () => jwt.getTokenSync({ req, secret: arr, jwt: hs }))
+const c = await measure('c) secret array + jwt options (no JWS token)', () => jwt.getTokenSync({ req, secret: arr, jwt: hs }))
 console.log(`ratio b/a ${(b / a).toFixed(3)}   c/a ${(c / a).toFixed(3)}`)
 
 // The reader lookup alone (the part item 6 changed): the compiled-reader fast path.
 const { compileReader } = jwt._internal
-const ra = measure('reader lookup, string secret', () => compileReader(SECRET, false, undefined, undefined, undefined, true), 2_000_000)
-const rb = measure('reader lookup, [current, old] (compared)', () => compileReader(arr, false, undefined, undefined, undefined, true), 2_000_000)
-const rc = measure('reader lookup, array + jwt object (compared)', () => compileReader(arr, false, undefined, undefined, hs, true), 2_000_000)
+const ra = await measure('reader lookup, string secret', () => compileReader(SECRET, false, undefined, undefined, undefined, true), 2_000_000)
+const rb = await measure('reader lookup, [current, old] (compared)', () => compileReader(arr, false, undefined, undefined, undefined, true), 2_000_000)
+const rc = await measure('reader lookup, array + jwt object (compared)', () => compileReader(arr, false, undefined, undefined, hs, true), 2_000_000)
 console.log(`lookup cost of the comparison: +${(rb - ra).toFixed(1)} ns (array), +${(rc - ra).toFixed(1)} ns (array + jwt) per call`)
 
 const mw = require('../lib/middleware.js')
@@ -46,11 +42,6 @@ const opts = { secret: SECRET, publicPaths: ['/', '/docs', '/blog/:path*', '/api
 const m = mw.withAuth(opts)
 const r = new NextRequest('http://localhost:3000/docs')
 let sink = 0
-const p = await (async () => {
-  for (let i = 0; i < 5000; i++) sink += (await m(r, {})) === undefined ? 1 : 0
-  const n = 50_000
-  const t0 = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) sink += (await m(r, {})) === undefined ? 1 : 0
-  return Number(process.hrtime.bigint() - t0) / n
-})()
+for (let i = 0; i < 5000; i++) sink += (await m(r, {})) === undefined ? 1 : 0
+const p = (await perCall(50_000, async () => (sink += (await m(r, {})) === undefined ? 1 : 0), { rounds: 5 })) * 1000
 console.log(`${'withAuth, public path, 4 publicPaths'.padEnd(44)} ${p.toFixed(0).padStart(6)} ns/call (${sink > 0 ? 'ok' : '?'})`)

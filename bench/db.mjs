@@ -30,8 +30,9 @@ import { readFileSync, rmSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
-import { OUTPUT_DIR, REPO_ROOT, buildApp, installApp, signInByEmail, startApp } from '../__test__/helpers/next-app.mjs'
-import { query, startTlsCluster, writeTempFile } from '../__test__/helpers/pg.mjs'
+import { OUTPUT_DIR, REPO_ROOT, buildApp, installApp, signInByEmail, startApp } from '../tools/next-app.mjs'
+import { query, startTlsCluster, writeTempFile } from '../tools/pg.mjs'
+import { perCall as timed } from './harness.mjs'
 
 const require = createRequire(import.meta.url)
 const { verifySession } = require('../lib/session.js')
@@ -41,15 +42,6 @@ const initSqlJs = require('sql.js')
 const APP_DIR = path.join(REPO_ROOT, 'examples', 'next-app-db')
 const COOKIE = 'next-auth.session-token'
 
-async function perCall(n, fn, rounds = 5) {
-  const per = []
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now()
-    for (let i = 0; i < n; i++) await fn(i)
-    per.push(((performance.now() - t0) * 1000) / n)
-  }
-  return per.sort((a, b) => a - b)[Math.floor(rounds / 2)]
-}
 
 /** Signs in through the app with a magic link; returns the opaque session token. */
 async function signIn(origin, linkFile, email) {
@@ -205,4 +197,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const results = await benchDb()
   console.log('\n' + JSON.stringify(results, null, 2))
   process.exit(0)
+}
+
+/** µs per call, the median of `rounds` (bench/harness.mjs). */
+function perCall(n, fn, rounds = 5) {
+  return timed(n, fn, { rounds })
 }

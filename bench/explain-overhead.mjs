@@ -7,9 +7,9 @@
 //
 // Prints per-call µs of each and the ratio baseline/this (1.00 = same speed).
 import { createRequire } from 'node:module'
-import { performance } from 'node:perf_hooks'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { alternate } from './harness.mjs'
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const baseDir = path.resolve(process.argv[2] ?? '')
@@ -39,16 +39,11 @@ const cases = {
   'malformed cookie (MALFORMED)': req(`theme=dark; ${COOKIE}=garbage`),
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
 
-function time(lib, r, n) {
+/** The same getTokenSync call on `lib`, as an alternate() side. */
+const side = (lib, r, n) => {
   const params = { req: r, secret: SECRET }
-  const t0 = performance.now()
-  for (let i = 0; i < n; i++) lib.getTokenSync(params)
-  return ((performance.now() - t0) * 1000) / n
+  return { n, fn: () => lib.getTokenSync(params) }
 }
 
 const N = 20_000
@@ -56,22 +51,8 @@ const ROUNDS = 15
 const results = {}
 for (const [name, r] of Object.entries(cases)) {
   // warm both
-  time(base, r, 2000)
-  time(ours, r, 2000)
-  const tb = []
-  const to = []
-  for (let i = 0; i < ROUNDS; i++) {
-    // alternate which goes first, so neither gets the warmer slot every round
-    if (i % 2) {
-      to.push(time(ours, r, N))
-      tb.push(time(base, r, N))
-    } else {
-      tb.push(time(base, r, N))
-      to.push(time(ours, r, N))
-    }
-  }
-  const b = median(tb)
-  const o = median(to)
+  await alternate(side(base, r, 2000), side(ours, r, 2000), { rounds: 1, isAsync: false })
+  const [b, o] = await alternate(side(base, r, N), side(ours, r, N), { rounds: ROUNDS, isAsync: false })
   results[name] = { baseline: +b.toFixed(3), issue10: +o.toFixed(3), ratio: +(b / o).toFixed(2) }
   console.log(`${name.padEnd(34)} baseline ${b.toFixed(3).padStart(7)} µs   issue-10 ${o.toFixed(3).padStart(7)} µs   ratio ${(b / o).toFixed(2)}`)
 }

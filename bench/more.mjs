@@ -4,7 +4,7 @@
 // /api/auth/session). Whole-server figures under `next start` (req/s, p99,
 // against a pass-through proxy) come from `npm run bench:server`.
 import { createRequire } from 'node:module'
-import { performance } from 'node:perf_hooks'
+import { alternate } from './harness.mjs'
 
 const require = createRequire(import.meta.url)
 const { NextRequest } = require('next/server')
@@ -14,21 +14,10 @@ const ours = require('../lib/jwt.js')
 
 const SECRET = 'bench-secret-bench-secret-0123456789abcdef'
 
-/** Median µs per call of `a` and `b`, over interleaved rounds on fresh requests (the order swaps every round). */
+/** Median µs per call of `a` and `b`, alternating rounds on fresh requests (bench/harness.mjs). */
 async function interleaved(n, rounds, mkReqs, a, b) {
-  const ta = []
-  const tb = []
-  for (let r = 0; r < rounds; r++) {
-    const pairs = [[a, ta], [b, tb]]
-    for (const [fn, out] of r % 2 ? pairs.reverse() : pairs) {
-      const reqs = mkReqs(n)
-      const t0 = performance.now()
-      for (let i = 0; i < n; i++) await fn(reqs[i])
-      out.push(((performance.now() - t0) * 1000) / n)
-    }
-  }
-  const med = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]
-  return [med(ta), med(tb)]
+  const run = (fn) => ({ n, setup: () => mkReqs(n), fn: (i, _r, reqs) => fn(reqs[i]) })
+  return alternate(run(a), run(b), { rounds })
 }
 
 export default async function more() {

@@ -3,7 +3,7 @@
 // here is IN-PROCESS (function calls, no HTTP, no Next server): whole-server
 // figures come from `npm run bench:server` (bench/server.mjs).
 import { createRequire } from 'node:module'
-import { performance } from 'node:perf_hooks'
+import { alternate, median, perCall } from './harness.mjs'
 import { hkdfSync } from 'node:crypto'
 
 const require = createRequire(import.meta.url)
@@ -28,36 +28,9 @@ const FAR = 50 * 365 * 24 * 3600
 const only = process.argv[2]
 const results = {}
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
-
-/** Times fn(i) over n calls, `rounds` times; returns the median µs per call. */
-async function time(n, fn, { rounds = 5, isAsync = false } = {}) {
-  const per = []
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now()
-    if (isAsync) for (let i = 0; i < n; i++) await fn(i, r)
-    else for (let i = 0; i < n; i++) fn(i, r)
-    per.push(((performance.now() - t0) * 1000) / n)
-  }
-  return median(per)
-}
-
-/**
- * Times a (reference) and b (native) in alternating rounds, so drift in the
- * machine's load hits both alike; returns the median µs per call of each.
- */
-async function pair(a, b, rounds = 5) {
-  const ta = []
-  const tb = []
-  for (let r = 0; r < rounds; r++) {
-    ta.push(await time(a.n, (i) => a.fn(i, r), { rounds: 1, isAsync: true }))
-    tb.push(await time(b.n, (i) => b.fn(i, r), { rounds: 1, isAsync: true }))
-  }
-  return [median(ta), median(tb)]
-}
+/** Times a (reference) and b (native) in alternating rounds (bench/harness.mjs). */
+const pair = (a, b, rounds = 5) => alternate(a, b, { rounds })
+const time = (n, fn, { rounds = 5, isAsync = false } = {}) => perCall(n, fn, { rounds, isAsync })
 
 /** One row: the reference's time, ours (labelled `oursLabel`: "native", or "floor" for the JS-only floor), the ratio. */
 function report(name, refUs, oursUs, refLabel = 'next-auth', oursLabel = 'native') {
@@ -75,20 +48,13 @@ async function mint(n) {
 }
 
 /**
- * µs per call of `fn` over `batches` batches of `size` fresh requests each;
- * every batch is built just before it is timed (tokens nobody has decoded)
- * and dropped after, so both implementations run on the same working set.
+ * µs per call of `fn` over `batches` batches of `size` fresh requests each
+ * (the median batch); every batch is built, untimed, just before it is timed
+ * (tokens nobody has decoded) and dropped after, so both implementations run
+ * on the same working set.
  */
-async function timeBatches(fn, batches, size, mkBatch, isAsync = true) {
-  let ms = 0
-  for (let b = 0; b < batches; b++) {
-    const batch = await mkBatch(size)
-    const t0 = performance.now()
-    if (isAsync) for (let i = 0; i < size; i++) await fn(batch[i])
-    else for (let i = 0; i < size; i++) fn(batch[i])
-    ms += performance.now() - t0
-  }
-  return (ms * 1000) / (batches * size)
+function timeBatches(fn, batches, size, mkBatch, isAsync = true) {
+  return perCall(size, (i, _r, batch) => fn(batch[i]), { rounds: batches, isAsync, setup: () => mkBatch(size) })
 }
 
 async function getTokenBench() {

@@ -58,8 +58,8 @@ import {
   signIn,
   signInByEmail,
   startApp,
-} from '../__test__/helpers/next-app.mjs'
-import { query, startCluster } from '../__test__/helpers/pg.mjs'
+} from '../tools/next-app.mjs'
+import { query, startCluster } from '../tools/pg.mjs'
 import { summarizeProfile, formatProfile, diffProfiles } from './profile.mjs'
 
 const DB_APP_DIR = path.join(REPO_ROOT, 'examples', 'next-app-db')

@@ -7,7 +7,7 @@
 //                each with the cache off (every call asks the server) and on (hit)
 //
 // The session the app created by a real magic-link sign-in is copied into a
-// throw-away mariadbd and redis-server (helpers/mariadb.mjs, helpers/redis.mjs),
+// throw-away mariadbd and redis-server (tools/mariadb.mjs, tools/redis.mjs),
 // so every store answers for the same token and user.
 //
 // Two measurements per variant:
@@ -26,10 +26,11 @@ import { readFileSync, rmSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
-import { OUTPUT_DIR, REPO_ROOT, buildApp, installApp, signInByEmail, startApp } from '../__test__/helpers/next-app.mjs'
-import { getPostgres, query } from '../__test__/helpers/pg.mjs'
-import { startMariaDB } from '../__test__/helpers/mariadb.mjs'
-import { startRedis } from '../__test__/helpers/redis.mjs'
+import { OUTPUT_DIR, REPO_ROOT, buildApp, installApp, signInByEmail, startApp } from '../tools/next-app.mjs'
+import { getPostgres, query } from '../tools/pg.mjs'
+import { startMariaDB } from '../tools/mariadb.mjs'
+import { startRedis } from '../tools/redis.mjs'
+import { perCall as timed } from './harness.mjs'
 
 const require = createRequire(import.meta.url)
 const { verifySession } = require('../lib/session.js')
@@ -38,15 +39,6 @@ const { NextRequest } = require('next/server')
 const APP_DIR = path.join(REPO_ROOT, 'examples', 'next-app-db')
 const COOKIE = 'next-auth.session-token'
 
-async function perCall(n, fn, rounds = 5) {
-  const per = []
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now()
-    for (let i = 0; i < n; i++) await fn(i)
-    per.push(((performance.now() - t0) * 1000) / n)
-  }
-  return per.sort((a, b) => a - b)[Math.floor(rounds / 2)]
-}
 
 /** `inflight` concurrent loops for `ms`: { perSec, cpuUs } (CPU µs of this process per call). */
 async function capacity(fn, { inflight = 64, ms = 1500 } = {}) {
@@ -179,4 +171,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const results = await benchStores()
   console.log('\n' + JSON.stringify(results, null, 2))
   process.exit(0)
+}
+
+/** µs per call, the median of `rounds` (bench/harness.mjs). */
+function perCall(n, fn, rounds = 5) {
+  return timed(n, fn, { rounds })
 }

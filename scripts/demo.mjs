@@ -11,7 +11,7 @@
 
 import path from 'node:path'
 
-import { ADMIN_USER, DEMO_USER, EXAMPLE_DIR, buildApp, installApp, startApp } from '../__test__/helpers/next-app.mjs'
+import { ADMIN_USER, DEMO_USER, EXAMPLE_DIR, buildApp, installApp, startApp } from '../tools/next-app.mjs'
 
 const port = Number(process.env.PORT || 3000)
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { getFreePort, REPO_ROOT, SESSION_COOKIE } from '../__test__/helpers/next-app.mjs'
+import { getFreePort, REPO_ROOT, SESSION_COOKIE } from '../tools/next-app.mjs'
 
 export const DB_DIR = path.join(REPO_ROOT, 'examples', 'next-app-db')
 export const STORE_NAMES = ['pg', 'mysql', 'redis', 'endpoint', 'sqlite']
@@ -39,7 +39,7 @@ function values(rows, f) {
 // the deadline. Users 1..60 are not affected.
 
 export async function pgStore() {
-  const { startCluster, query, clusterUnavailable, pg } = await import('../__test__/helpers/pg.mjs')
+  const { startCluster, query, clusterUnavailable, pg } = await import('../tools/pg.mjs')
   const why = clusterUnavailable()
   if (why) throw new Error(`the PostgreSQL store needs a throw-away cluster: ${why}`)
   const cluster = await startCluster()
@@ -120,7 +120,7 @@ ALTER TABLE \`Session\` ADD CONSTRAINT \`Session_userId_fkey\` FOREIGN KEY (\`us
 const mysqlTime = (ms) => `FROM_UNIXTIME(${(ms / 1000).toFixed(3)})`
 
 export async function mysqlStore() {
-  const { startMariaDB, mariadbUnavailable } = await import('../__test__/helpers/mariadb.mjs')
+  const { startMariaDB, mariadbUnavailable } = await import('../tools/mariadb.mjs')
   const why = mariadbUnavailable()
   if (why) throw new Error(`the MySQL store needs a throw-away MariaDB: ${why}`)
   const server = await startMariaDB()
@@ -180,7 +180,7 @@ export async function mysqlStore() {
 // so a stopped server comes back with its keys.
 
 export async function redisStore() {
-  const { startRedis, redisUnavailable } = await import('../__test__/helpers/redis.mjs')
+  const { startRedis, redisUnavailable } = await import('../tools/redis.mjs')
   const why = redisUnavailable()
   if (why) throw new Error(`the Redis store needs redis-server: ${why}`)
   const r = await startRedis({ notify: '', persist: true })

@@ -69,7 +69,7 @@ import {
   installApp,
   signIn,
   startApp,
-} from '../__test__/helpers/next-app.mjs'
+} from '../tools/next-app.mjs'
 import { DB_DIR, STORES, STORE_NAMES, endpointVariant } from './soak-stores.mjs'
 
 const { values: argv } = parseArgs({

@@ -1,5 +1,5 @@
 // One request per error code, from cookies and tokens minted by the real
-// next-auth / jose 4 and from real stores (PostgreSQL via helpers/pg.mjs, an
+// next-auth / jose 4 and from real stores (PostgreSQL via tools/pg.mjs, an
 // SQLite file, a real HTTP endpoint). Shared by explain, debug-logger and
 // doctor tests, so each code is produced by all three.
 import { createServer } from 'node:http'
@@ -8,8 +8,8 @@ import { createRequire } from 'node:module'
 import {
   mintV4, craftJwe, jose4, SECRET, OTHER_SECRET, V4, V4S, now, nextRequest,
 } from './tokens.mjs'
-import { getPostgres, PRISMA_DDL, query, writeTempFile } from './pg.mjs'
-import { getFreePort } from './next-app.mjs'
+import { getPostgres, PRISMA_DDL, query, writeTempFile } from '../../tools/pg.mjs'
+import { getFreePort } from '../../tools/next-app.mjs'
 
 const require = createRequire(import.meta.url)
 

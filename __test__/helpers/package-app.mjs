@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:
 import path from 'node:path'
 
 import { packageAll, readPkg } from '../../scripts/package.mjs'
-import { ADMIN_USER, DEMO_USER, OUTPUT_DIR, REPO_ROOT, childEnv } from './next-app.mjs'
+import { ADMIN_USER, DEMO_USER, OUTPUT_DIR, REPO_ROOT, childEnv } from '../../tools/next-app.mjs'
 
 export const APP_SECRET = 'package-test-secret-0123456789abcdef0123456789'
 

@@ -13,11 +13,11 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
-import { binaryName, hostTarget } from '../../scripts/package.mjs'
+import { binaryName, hostTarget } from '../scripts/package.mjs'
 
 const execFileP = promisify(execFile)
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const EXAMPLE_DIR = path.join(REPO_ROOT, 'examples', 'next-app')
 export const FIXTURE15_DIR = path.join(REPO_ROOT, 'examples', 'next15-fixture')
 export const OUTPUT_DIR = path.join(REPO_ROOT, '__test__', 'output')

@@ -25,9 +25,7 @@ function errorCodes() {
 
 function secretSource(params) {
   if (params.secret !== undefined && params.secret !== null) return 'option'
-  if (process.env.NEXTAUTH_SECRET !== undefined) return 'NEXTAUTH_SECRET'
-  if (process.env.AUTH_SECRET !== undefined) return 'AUTH_SECRET'
-  return null
+  return jwt._internal.defaultSecretSource() ?? null
 }
 
 function expiresOf(exp) {

@@ -144,8 +144,18 @@ function secureCookieOf(params) {
   return secureCookie !== undefined ? !!secureCookie : defaultSecureCookie()
 }
 
+/** Where next-auth looks for the secret when none is passed, in order (v4's name, then v5's). */
+const SECRET_ENV = ['NEXTAUTH_SECRET', 'AUTH_SECRET']
+
+/** The environment variable the default secret comes from, or undefined. */
+function defaultSecretSource() {
+  return SECRET_ENV.find((k) => process.env[k] !== undefined)
+}
+
+/** next-auth's default secret (the one owner of this rule: getToken, withAuth, readIdentity, explain). */
 function defaultSecret() {
-  return process.env.NEXTAUTH_SECRET ?? process.env.AUTH_SECRET
+  const k = defaultSecretSource()
+  return k === undefined ? undefined : process.env[k]
 }
 
 function cookiePairs(cookies) {
@@ -436,6 +446,7 @@ Object.defineProperty(module.exports, '_internal', {
   value: {
     compileReader, normalizeSecrets, pushList, sameList, readRequest, defaultSecureCookie, defaultSecret, readerFor, resolve,
     cookieHeaderOf, cookiePairs, secureCookieOf, explainWith, nameChoice, logDebug, codeOfDecodeError, readerOf, debugDenied,
+    defaultSecretSource,
   },
   enumerable: false,
 })

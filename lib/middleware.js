@@ -176,7 +176,7 @@ function identityKeyFor(secret) {
 }
 
 function appSecret(options) {
-  return options?.secret ?? process.env.NEXTAUTH_SECRET ?? process.env.AUTH_SECRET
+  return options?.secret ?? jwt._internal.defaultSecret()
 }
 
 /** True when the request carries any `x-auth-*` header. */
@@ -340,7 +340,7 @@ function readIdentity(target, options = {}) {
   const isHeaders = typeof headers.get === 'function'
   const mac = isHeaders ? headers.get(MAC_HEADER) : headers[MAC_HEADER]
   if (typeof mac !== 'string') return null
-  const secret = options?.secret ?? process.env.NEXTAUTH_SECRET ?? process.env.AUTH_SECRET
+  const secret = options?.secret ?? jwt._internal.defaultSecret()
   const key = identityKeyFor(secret)
   if (key === null) throw new Error('readIdentity needs the app secret: pass { secret } or set NEXTAUTH_SECRET')
   const names = []

@@ -3,9 +3,9 @@
 //! the same properties on every input; these keep the known cases in
 //! `cargo test` so they need no nightly toolchain.
 
-use crate::json::{scan_claims, scan_flat, scan_serde};
-use crate::keys::Secret;
-use crate::token::{Reader, ReaderOptions, Rules};
+use crate::jose::json::{scan_claims, scan_flat, scan_serde};
+use crate::jose::keys::Secret;
+use crate::reader::{Reader, ReaderOptions, Rules};
 
 const SECRET: &[u8] = b"nextauth-spec-test-secret-0123456789abcdef";
 const V5_SALT: &str = "authjs.session-token";

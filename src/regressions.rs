@@ -51,7 +51,7 @@ fn v5_token_without_kid_decodes_control_for_kid_null() {
 /// core decrypts such a token with the first secret, where Auth.js rejects
 /// it. Not a bypass (the token must still be encrypted under the app's key),
 /// but the core accepted what the reference rejects. Fixed in the JWE header
-/// check (src/jwe.rs: a present `kid` must be a string).
+/// check (src/jose/jwe.rs: a present `kid` must be a string).
 #[test]
 fn f1_v5_kid_null_is_rejected_like_auth_js() {
     assert!(v5_reader()

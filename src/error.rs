@@ -10,8 +10,8 @@
 //! This module is self-contained (it depends on the per-module error types
 //! only through `From` impls) so that the crate's restructure can move it.
 
-use crate::claims::ClaimError;
-use crate::jwe::JweError;
+use crate::jose::claims::ClaimError;
+use crate::jose::jwe::JweError;
 use crate::store::LookupError;
 use std::fmt;
 

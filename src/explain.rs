@@ -6,14 +6,14 @@
 
 use crate::cookies;
 use crate::error::{self, CookieContext, NameChoice, SessionError};
-use crate::token::{self, Cookies, Outcome, Reader};
+use crate::reader::{self, Cookies, Outcome, Reader};
 
 /// Every session cookie base name next-auth v4 or Auth.js v5 may set.
 pub const KNOWN_NAMES: [&str; 4] = [
-    token::V4_COOKIE,
-    token::V4_SECURE_COOKIE,
-    token::V5_COOKIE,
-    token::V5_SECURE_COOKIE,
+    reader::V4_COOKIE,
+    reader::V4_SECURE_COOKIE,
+    reader::V5_COOKIE,
+    reader::V5_SECURE_COOKIE,
 ];
 
 /// An explained decision.
@@ -133,8 +133,8 @@ pub fn explain_read(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::claims::now_seconds;
-    use crate::token::{encode_v4, ReaderOptions, V4_COOKIE, V4_SECURE_COOKIE};
+    use crate::jose::claims::now_seconds;
+    use crate::reader::{encode_v4, ReaderOptions, V4_COOKIE, V4_SECURE_COOKIE};
     use zeroize::Zeroizing;
 
     const SECRET: &str = "explain-secret-explain-secret-0123456789";
@@ -211,7 +211,7 @@ mod tests {
         assert_eq!(code(&r, &format!("{V4_COOKIE}={noexp}")), "CLAIM_INVALID");
         let hdr = format!(
             "{}..AAAAAAAAAAAAAAAA.AA.AAAAAAAAAAAAAAAAAAAAAA",
-            crate::b64::encode(br#"{"alg":"A256KW","enc":"A256GCM"}"#)
+            crate::jose::b64::encode(br#"{"alg":"A256KW","enc":"A256GCM"}"#)
         );
         assert_eq!(
             code(&r, &format!("{V4_COOKIE}={hdr}")),
@@ -244,7 +244,7 @@ mod tests {
         );
         assert_eq!(e.error, Some(SessionError::CookieNameMismatch));
         assert_eq!(e.cookie.found, [V4_SECURE_COOKIE]);
-        assert_eq!(e.cookie.expected, [V4_COOKIE, token::V5_COOKIE]);
+        assert_eq!(e.cookie.expected, [V4_COOKIE, reader::V5_COOKIE]);
         assert!(
             e.message
                 .contains("NEXTAUTH_URL is http://localhost:3000, so the non-secure name is read"),

@@ -10,8 +10,9 @@
 //! equal to a session-token key. A route reads the identity with
 //! `readIdentity`, which verifies the MAC and the age of `t`.
 
+use crate::cookies;
+use crate::jose::b64;
 use crate::limits::IDENTITY_CLAIMS_MAX;
-use crate::{b64, cookies};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

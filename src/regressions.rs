@@ -3,9 +3,9 @@
 //! the same properties on every input; these keep the known cases in
 //! `cargo test` so they need no nightly toolchain.
 
-use crate::json::{scan_claims, scan_flat, scan_serde};
-use crate::keys::Secret;
-use crate::token::{Reader, ReaderOptions, Rules};
+use crate::jose::json::{scan_claims, scan_flat, scan_serde};
+use crate::jose::keys::Secret;
+use crate::reader::{Reader, ReaderOptions, Rules};
 
 const SECRET: &[u8] = b"nextauth-spec-test-secret-0123456789abcdef";
 const V5_SALT: &str = "authjs.session-token";
@@ -51,7 +51,7 @@ fn v5_token_without_kid_decodes_control_for_kid_null() {
 /// core decrypts such a token with the first secret, where Auth.js rejects
 /// it. Not a bypass (the token must still be encrypted under the app's key),
 /// but the core accepted what the reference rejects. Fixed in the JWE header
-/// check (src/jwe.rs: a present `kid` must be a string).
+/// check (src/jose/jwe.rs: a present `kid` must be a string).
 #[test]
 fn f1_v5_kid_null_is_rejected_like_auth_js() {
     assert!(v5_reader()

@@ -1,8 +1,8 @@
 //! The Cookie header parse and the session cookie's chunk collection.
 //!
 //! Calls: `cookies::lookup_header`, `cookies::Collector::{new, offer,
-//! finish}`, `cookies::decode_uri_component`, `token::Reader::from_cookies`
-//! (Cookies::Header and Cookies::Pairs), `token::bearer_token`,
+//! finish}`, `cookies::decode_uri_component`, `Reader::from_cookies`
+//! (Cookies::Header and Cookies::Pairs), `bearer_token`,
 //! `store::valid_token`.
 //!
 //! Properties: no panic; `lookup_header` equals an independent model written
@@ -20,7 +20,7 @@ use libfuzzer_sys::fuzz_target;
 use next_auth_native::cookies::{self, Lookup};
 use next_auth_native::keys::Secret;
 use next_auth_native::limits;
-use next_auth_native::token::{self, Cookies, Reader, ReaderOptions, Step};
+use next_auth_native::{bearer_token, Cookies, Reader, ReaderOptions, Step};
 use std::sync::OnceLock;
 
 const BASES: [[&str; 2]; 3] = [
@@ -241,7 +241,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     assert_eq!(
-        token::bearer_token(header),
+        bearer_token(header),
         bearer_model(header),
         "bearer rule on {header:?}"
     );

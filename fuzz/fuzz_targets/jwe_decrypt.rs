@@ -1,8 +1,8 @@
 //! JWE compact parse + decrypt under next-auth v4 (dir/A256GCM, salt "") and
 //! Auth.js v5 (dir/A256CBC-HS512 or A256GCM, salt = cookie name, `kid`) keys.
 //!
-//! Calls: `token::Reader::new` + `Reader::decode` (Rules::V4 and Rules::V5),
-//! `token::V4Key::derive` + `V4Key::decode`/`encode`, `jwe::parse`,
+//! Calls: `Reader::new` + `Reader::decode` (Rules::V4 and Rules::V5),
+//! `V4Key::derive` + `V4Key::decode`/`encode`, `jwe::parse`,
 //! `jwe::peek_enc`, `jwe::encrypt_v4`, `jwe::encrypt_v5_cbc`.
 //!
 //! Properties: no panic; an accepted token is a valid token under the key,
@@ -20,8 +20,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use common::*;
 use libfuzzer_sys::fuzz_target;
 use next_auth_native::keys::Secret;
-use next_auth_native::token::{Reader, ReaderOptions, Rules, V4Key};
-use next_auth_native::{jwe, keys};
+use next_auth_native::{jwe, keys, Reader, ReaderOptions, Rules, V4Key};
 use std::sync::OnceLock;
 
 struct Fixture {

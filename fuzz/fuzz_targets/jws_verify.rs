@@ -3,7 +3,7 @@
 //! P-384) and EdDSA (Ed25519), keys in fuzz/keys/.
 //!
 //! Calls: `jws::JwsVerifier::new` (PEM public keys and an HMAC secret) and
-//! `JwsVerifier::verify`, the latter through `token::Reader::decode`
+//! `JwsVerifier::verify`, the latter through `Reader::decode`
 //! (Rules::Jws) as getToken does.
 //!
 //! Properties: no panic; an accepted token has exactly three segments, a
@@ -24,7 +24,7 @@ use hmac::Mac;
 use libfuzzer_sys::fuzz_target;
 use next_auth_native::jws::{JwsVerifier, KeyInput};
 use next_auth_native::keys::Secret;
-use next_auth_native::token::{Reader, ReaderOptions, Rules};
+use next_auth_native::{Reader, ReaderOptions, Rules};
 use ring::signature as sig;
 use std::sync::OnceLock;
 

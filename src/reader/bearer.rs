@@ -3,7 +3,7 @@
 use super::{Outcome, Reader, Rules};
 use crate::cookies;
 use crate::error::SessionError;
-use crate::jwe::{self, Enc};
+use crate::jose::jwe::{self, Enc};
 
 /// next-auth v4's Bearer rule: `value.split(" ")`, element 0 exactly
 /// `Bearer`, element 1 through `decodeURIComponent` (absent: the string

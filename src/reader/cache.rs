@@ -1,7 +1,7 @@
 //! The bounded cache of decoded tokens behind [`Reader::finish`](super::Reader::finish).
 
 use super::Rules;
-use crate::claims;
+use crate::jose::claims;
 use crate::limits::{TOKEN_CACHE_ENTRIES, TOKEN_CACHE_JSON_MAX};
 
 /// A bounded cache of decoded tokens, keyed by the exact token string

@@ -4,10 +4,10 @@
 //! claim validation.
 
 use super::{Cookies, Outcome, Reader, Rules, Step};
-use crate::claims;
 use crate::cookies::{self, Lookup};
 use crate::error::SessionError;
-use crate::jwe::{self, Enc};
+use crate::jose::claims;
+use crate::jose::jwe::{self, Enc};
 
 impl Reader {
     /// next-auth's getToken: find the token (cookie first, then Bearer), then
@@ -142,7 +142,7 @@ impl Reader {
         };
         let text = String::from_utf8(plaintext).map_err(|_| SessionError::Malformed)?;
         let exp = claims::validate(
-            &crate::json::scan_claims(&text).ok_or(SessionError::Malformed)?,
+            &crate::jose::json::scan_claims(&text).ok_or(SessionError::Malformed)?,
             now,
         )?;
         Ok((text, exp))
@@ -155,7 +155,7 @@ impl Reader {
 #[cfg(test)]
 mod no_panic {
     use super::super::*;
-    use crate::{claims, jwe, keys};
+    use crate::jose::{claims, jwe, keys};
     use zeroize::Zeroizing;
 
     struct Rng(u64);
@@ -228,7 +228,7 @@ mod no_panic {
                 assert_eq!(got, json, "accepted a mutated token: {header}");
             }
             let _ = jwe::peek_enc(&tok);
-            let _ = crate::json::scan_claims(&tok);
+            let _ = crate::jose::json::scan_claims(&tok);
             let _ = bearer_token(&tok);
         }
     }

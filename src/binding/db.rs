@@ -3,7 +3,7 @@
 //! on napi's tokio runtime (docs/security.md RS-5: no I/O on the event loop).
 //! Every export catches panics (RS-1); a panic inside a lookup is a denial.
 
-use crate::binding::NameChoiceInit;
+use super::NameChoiceInit;
 use crate::cookies;
 use crate::error::{self, SessionError};
 use crate::explain;

@@ -2,12 +2,14 @@
 //! export catches panics (docs/security.md RS-1); every failure is `null` or a
 //! thrown configuration error, never a crash.
 
-use crate::claims::now_seconds;
+mod db;
+
 use crate::error::{self, NameChoice, SessionError};
 use crate::explain;
-use crate::jws::{JwsVerifier, KeyInput};
+use crate::jose::claims::now_seconds;
+use crate::jose::jws::{JwsVerifier, KeyInput};
 use crate::limits::{COOKIE_HEADER_MAX, JWT_MAX};
-use crate::token::{Cookies, Outcome, Reader, ReaderOptions, ReaderSet, Step, V4Key};
+use crate::reader::{Cookies, Outcome, Reader, ReaderOptions, ReaderSet, Step, V4Key};
 use napi::bindgen_prelude::{Buffer, Either, External};
 use napi::{Error, JsString, JsValue, Result, Status};
 use napi_derive::napi;

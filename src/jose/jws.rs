@@ -5,9 +5,9 @@
 //! at least 32 bytes. The header and payload get the same strict parse as
 //! JWE tokens before the signature is checked by the `jsonwebtoken` crate.
 
+use super::{b64, claims, json};
 use crate::error::SessionError;
 use crate::limits::JWT_MAX;
-use crate::{b64, claims, json};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 use std::str::FromStr;

@@ -3,8 +3,8 @@
 //! key is touched (docs/security.md JW-3…JW-10); lengths are checked before any
 //! fixed-size construction, so no input can panic.
 
+use super::{b64, json};
 use crate::limits::{JWE_HEADER_MAX, JWT_MAX};
-use crate::{b64, json};
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::Aes256Gcm;
 use hmac::{Hmac, Mac};

@@ -2,7 +2,7 @@
 //! NA-1). The boundaries are jose's: expired when `exp <= now - 15`, not yet
 //! valid when `nbf > now + 15`. Stricter than next-auth: `exp` is required.
 
-use crate::json::{ClaimFacts, Num};
+use crate::jose::json::{ClaimFacts, Num};
 
 /// next-auth's clock tolerance, in seconds.
 pub const CLOCK_TOLERANCE: i64 = 15;
@@ -69,7 +69,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn obj(v: Value) -> ClaimFacts {
-        crate::json::scan_claims(&v.to_string()).unwrap()
+        crate::jose::json::scan_claims(&v.to_string()).unwrap()
     }
 
     const NOW: i64 = 1_800_000_000;

@@ -2,7 +2,7 @@
 //! once per compiled configuration and kept in zeroising buffers
 //! (docs/security.md SC-5). Nothing here is derived per request.
 
-use crate::b64;
+use crate::jose::b64;
 use crate::limits::HKDF_INFO_MAX;
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256, Sha512};

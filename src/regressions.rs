@@ -100,3 +100,26 @@ fn json_fast_path_never_disagrees_with_serde_at_its_edges() {
         assert_eq!(scan_claims(text), flat.or(serde), "{text:?}");
     }
 }
+
+/// Found by `session_body` (CI smoke, 20 s): a 64-digit number inside `user`.
+/// Without serde_json's correctly rounded float parsing, the body's number
+/// and the re-serialised session's number differed by one ULP
+/// (9.4444444e63 vs 9.444444400000001e63), so the session handed to JS was
+/// not the endpoint's. With `float_roundtrip` the tree survives exactly.
+#[test]
+fn endpoint_body_long_number_survives_reserialisation() {
+    use crate::store::{http::check_body, Candidate};
+    let body = br#"{"user":{"nxxxxxEEEEEEEEer":{"n8e":"b"},"expirei\"0er-9":9444444400000000000000000000000000000000000001553241471484224398,"exp99999999me":"b"},"expires":"2026-12-31T00:00:00.000Z"}"#;
+    let Some(Candidate::Body { json, .. }) = check_body(body, 0) else {
+        panic!("the body is a valid session")
+    };
+    let original: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, original);
+    // and the number is the correctly rounded double, as JSON.parse gives it
+    let n = back["user"]["expirei\"0er-9"].as_f64().unwrap();
+    let exact: f64 = "9444444400000000000000000000000000000000000001553241471484224398"
+        .parse()
+        .unwrap();
+    assert_eq!(n.to_bits(), exact.to_bits());
+}

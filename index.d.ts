@@ -262,8 +262,10 @@ export interface SessionStoreInit {
   poolMax?: number
   timeoutMs?: number
   cacheTtlMs?: number
-  /** Session cookie base names in lookup order. */
-  cookieNames: Array<string>
+  /** Resolved by the JS side: `secureCookie`, or next-auth's env default. */
+  secureCookie: boolean
+  /** A custom session cookie name (the v4 family's), if any. */
+  cookieName?: string
   /** Redis: the adapter's `baseKeyPrefix`. */
   keyPrefix?: string
   /** Redis, "unstorage": the driver's `base`. */

@@ -17,9 +17,6 @@ const jwt = require('./jwt')
 const { NextAuthNativeError, checkSecret } = require('./options')
 const { handles } = require('./handles')
 
-const V4 = 'next-auth.session-token'
-const V5 = 'authjs.session-token'
-
 // ---------------------------------------------------------------------------
 // Compiled stores: one per configuration (pool, cache and prepared statements
 // live in Rust and are shared by every call with the same settings), held in
@@ -41,11 +38,12 @@ function strategyOf(params) {
   return strategy
 }
 
-function cookieNames(params) {
-  const secure = params.secureCookie ?? defaultSecureCookie()
-  const v4 = typeof params.cookieName === 'string' && params.cookieName ? params.cookieName : secure ? `__Secure-${V4}` : V4
-  const v5 = secure ? `__Secure-${V5}` : V5
-  return v4 === v5 ? [v4] : [v4, v5]
+/** Which session cookie the store reads: the names themselves are the native reader's (`session_cookie_names`). */
+function cookieChoice(params) {
+  return {
+    secureCookie: !!(params.secureCookie ?? defaultSecureCookie()),
+    cookieName: typeof params.cookieName === 'string' ? params.cookieName : undefined,
+  }
 }
 
 function num(v, what) {
@@ -72,7 +70,7 @@ function mappingOf(schema) {
 }
 
 /** The native store init for `params`, or a TypeError for a bad configuration. */
-function storeInit(params, names) {
+function storeInit(params, cookies) {
   const ttl = num(params.cacheTtlMs, 'cacheTtlMs')
   if (params.sessionEndpoint !== undefined && params.sessionEndpoint !== null) {
     if (params.database) throw new TypeError('give either `database` or `sessionEndpoint`, not both')
@@ -80,7 +78,7 @@ function storeInit(params, names) {
     const url = typeof ep === 'string' ? ep : ep instanceof URL ? ep.href : ep?.url
     if (typeof url !== 'string' || !url) throw new TypeError('sessionEndpoint must be the URL of the app\'s own /api/auth/session')
     return {
-      url, endpoint: true, cookieNames: names, cacheTtlMs: ttl,
+      url, endpoint: true, ...cookies, cacheTtlMs: ttl,
       timeoutMs: num(ep?.timeoutMs ?? params.timeoutMs, 'timeoutMs'),
       poolMax: num(ep?.pool ?? params.pool, 'pool'),
     }
@@ -99,7 +97,7 @@ function storeInit(params, names) {
     poolMax: num(pool, 'database.pool'),
     timeoutMs: num(db.timeoutMs ?? params.timeoutMs, 'timeoutMs'),
     cacheTtlMs: ttl,
-    cookieNames: names,
+    ...cookies,
     // Redis stores (issue 11): the adapter's baseKeyPrefix, unstorage's driver base; revocation push.
     keyPrefix: db.keyPrefix === undefined || db.keyPrefix === null ? undefined : String(db.keyPrefix),
     base: db.base === undefined || db.base === null ? undefined : String(db.base),
@@ -144,17 +142,17 @@ function storeFor(params) {
 }
 
 function resolveStore(params) {
-  const names = cookieNames(params)
+  const cookies = cookieChoice(params)
   const src = params.sessionEndpoint ?? params.database
   const both = params.sessionEndpoint != null && params.database != null
   const fk = `${typeof src === 'object' && src !== null ? snapshot(src) : `s${src}`}\u0001${params.cacheTtlMs}\u0001` +
-    `${params.timeoutMs}\u0001${params.pool}\u0001${names.join('\u0002')}\u0001${both}`
+    `${params.timeoutMs}\u0001${params.pool}\u0001${cookies.secureCookie}\u0001${cookies.cookieName ?? '\u0002'}\u0001${both}`
   // Two keys: the options as given (cheap to build), then the resolved
   // settings, so that equal settings spelled differently share one pool.
   return handles.get('store-options', fk, () => {
     let init
     try {
-      init = storeInit(params, names)
+      init = storeInit(params, cookies)
     } catch (err) {
       throw invalid(`[next-auth-native] CONFIG_INVALID: ${err.message}`)
     }
@@ -306,7 +304,7 @@ module.exports = { verifySession, sessionFromToken }
 module.exports.default = verifySession
 Object.defineProperty(module.exports, '_internal', {
   value: {
-    storeFor, cookieHeaderOf, storeInit, cookieNames, strategyOf, explainDatabase, invalid, databaseLookup,
+    storeFor, cookieHeaderOf, storeInit, cookieChoice, strategyOf, explainDatabase, invalid, databaseLookup,
     label: (params) => native.sessionStoreLabel(storeFor(params)),
     pushLive: (params) => native.sessionStorePushLive(storeFor(params)),
   },

@@ -45,8 +45,10 @@ pub struct SessionStoreInit {
     pub pool_max: Option<u32>,
     pub timeout_ms: Option<u32>,
     pub cache_ttl_ms: Option<u32>,
-    /// Session cookie base names in lookup order.
-    pub cookie_names: Vec<String>,
+    /// Resolved by the JS side: `secureCookie`, or next-auth's env default.
+    pub secure_cookie: bool,
+    /// A custom session cookie name (the v4 family's), if any.
+    pub cookie_name: Option<String>,
     /// Redis: the adapter's `baseKeyPrefix`.
     pub key_prefix: Option<String>,
     /// Redis, "unstorage": the driver's `base`.
@@ -132,7 +134,10 @@ pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<Sess
             pool_max: init.pool_max.map_or(store::DEFAULT_POOL, |n| n as usize),
             timeout: ms(init.timeout_ms, store::DEFAULT_TIMEOUT),
             cache_ttl: ms(init.cache_ttl_ms, store::DEFAULT_CACHE_TTL),
-            cookie_names: init.cookie_names,
+            cookie_names: crate::reader::session_cookie_names(
+                init.secure_cookie,
+                init.cookie_name.as_deref(),
+            ),
         },
         opts,
     )

@@ -136,13 +136,32 @@ pub enum Cookies<'a> {
     None,
 }
 
+/// The default session cookie names, v4's then v5's, for `secure_cookie`.
+fn default_names(secure_cookie: bool) -> (&'static str, &'static str) {
+    if secure_cookie {
+        (V4_SECURE_COOKIE, V5_SECURE_COOKIE)
+    } else {
+        (V4_COOKIE, V5_COOKIE)
+    }
+}
+
+/// The session cookie names a database store reads, in lookup order: the v4
+/// name (or `cookie_name`), then the v5 fallback, as `getToken` reads them
+/// (the one owner of cookie names and their order, for the reader and the
+/// store alike).
+pub fn session_cookie_names(secure_cookie: bool, cookie_name: Option<&str>) -> Vec<String> {
+    let (v4_default, v5_default) = default_names(secure_cookie);
+    let v4 = cookie_name.filter(|n| !n.is_empty()).unwrap_or(v4_default);
+    if v4 == v5_default {
+        vec![v4.to_owned()]
+    } else {
+        vec![v4.to_owned(), v5_default.to_owned()]
+    }
+}
+
 impl Reader {
     pub fn new(opts: ReaderOptions) -> Reader {
-        let (v4_default, v5_default) = if opts.secure_cookie {
-            (V4_SECURE_COOKIE, V5_SECURE_COOKIE)
-        } else {
-            (V4_COOKIE, V5_COOKIE)
-        };
+        let (v4_default, v5_default) = default_names(opts.secure_cookie);
         let (families, bearer, bearer_v5_salt) = if opts.jws.is_some() {
             let name = opts.cookie_name.unwrap_or_else(|| v4_default.to_owned());
             (vec![(name, Rules::Jws)], Rules::Jws, None)
@@ -385,5 +404,29 @@ mod tests {
             r.read(Cookies::Header(&h), None, true, now()),
             Outcome::Raw(t)
         );
+    }
+}
+
+#[cfg(test)]
+mod names_tests {
+    use super::*;
+
+    #[test]
+    fn store_cookie_names_follow_the_reader() {
+        assert_eq!(session_cookie_names(false, None), [V4_COOKIE, V5_COOKIE]);
+        assert_eq!(
+            session_cookie_names(true, None),
+            [V4_SECURE_COOKIE, V5_SECURE_COOKIE]
+        );
+        assert_eq!(
+            session_cookie_names(false, Some("")),
+            [V4_COOKIE, V5_COOKIE]
+        );
+        assert_eq!(
+            session_cookie_names(true, Some("app.sid")),
+            ["app.sid", V5_SECURE_COOKIE]
+        );
+        // a custom name equal to the v5 name is read once
+        assert_eq!(session_cookie_names(false, Some(V5_COOKIE)), [V5_COOKIE]);
     }
 }

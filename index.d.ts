@@ -172,12 +172,14 @@ export interface PolicyInit {
 export declare function readBearer(reader: ExternalObject<ReaderSet>, authorization: string, raw: boolean): string | null
 
 /**
- * The cookie half of getToken: the result string, `false` (null: a
- * present but unusable cookie, or a token that did not decode), or `true`
- * (no session cookie: the caller consults the Authorization header with
- * `readBearer`, so it reads that header only when it matters).
+ * The cookie half of getToken, in the result vocabulary: the result string
+ * (`Found`), `null` (`Denied`: a present but unusable cookie, or a token that
+ * did not decode), or `undefined` (`Absent`: no session cookie; the caller
+ * consults the Authorization header with `readBearer`, so it reads that
+ * header only when it matters). Both no-token answers are falsy, so a
+ * caller that tests the result for truth fails closed.
  */
-export declare function readCookie(reader: ExternalObject<ReaderSet>, cookie: string, raw: boolean): string | boolean
+export declare function readCookie(reader: ExternalObject<ReaderSet>, cookie: string, raw: boolean): string | null | undefined
 
 export interface ReaderInit {
   secrets: Array<SecretInput>

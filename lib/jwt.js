@@ -182,8 +182,8 @@ function readRequest(req, reader, raw) {
   const isHeaders = headers != null && typeof headers.get === 'function'
   const cookie = cookieHeaderOf(headers, isHeaders)
   if (cookie !== undefined) {
-    const out = native.readCookie(reader, cookie, raw)
-    if (out !== true) return out === false ? null : out
+    const out = native.readCookie(reader, cookie, raw) // claims text | null (denied) | undefined (no session cookie)
+    if (out !== undefined) return out
   } else if (req.cookies != null && typeof req.cookies === 'object') {
     const { names, values } = cookiePairs(req.cookies)
     const auth = authorizationOf(headers, isHeaders)

@@ -10,7 +10,7 @@ use crate::jose::claims::now_seconds;
 use crate::jose::jws::{JwsVerifier, KeyInput};
 use crate::limits::{COOKIE_HEADER_MAX, JWT_MAX};
 use crate::reader::{Cookies, Outcome, Reader, ReaderOptions, ReaderSet, Step, V4Key};
-use napi::bindgen_prelude::{Buffer, Either, External};
+use napi::bindgen_prelude::{Buffer, Either, Either3, External, Null, Undefined};
 use napi::{Error, JsString, JsValue, Result, Status};
 use napi_derive::napi;
 use std::mem::MaybeUninit;
@@ -128,30 +128,32 @@ fn outcome(o: Outcome) -> Option<String> {
     }
 }
 
-/// The cookie half of getToken: the result string, `false` (null: a
-/// present but unusable cookie, or a token that did not decode), or `true`
-/// (no session cookie: the caller consults the Authorization header with
-/// `readBearer`, so it reads that header only when it matters).
+/// The cookie half of getToken, in the result vocabulary: the result string
+/// (`Found`), `null` (`Denied`: a present but unusable cookie, or a token that
+/// did not decode), or `undefined` (`Absent`: no session cookie; the caller
+/// consults the Authorization header with `readBearer`, so it reads that
+/// header only when it matters). Both no-token answers are falsy, so a
+/// caller that tests the result for truth fails closed.
 #[napi(catch_unwind)]
 pub fn read_cookie(
     reader: &External<ReaderSet>,
     cookie: JsString,
     raw: bool,
-) -> Either<String, bool> {
+) -> Either3<String, Null, Undefined> {
     let mut buf = [MaybeUninit::<u8>::uninit(); HEADER_BUF];
     let Some(cookie) = utf8_into(&cookie, &mut buf) else {
-        return Either::B(false);
+        return Either3::B(Null);
     };
     let reader = reader.get();
     match reader.from_cookies(Cookies::Header(cookie)) {
         Step::Found(token, rules) => {
             match outcome(reader.finish(&token, &rules, raw, now_seconds())) {
-                Some(s) => Either::A(s),
-                None => Either::B(false),
+                Some(s) => Either3::A(s),
+                None => Either3::B(Null),
             }
         }
-        Step::Denied(_) => Either::B(false),
-        Step::Absent => Either::B(true),
+        Step::Denied(_) => Either3::B(Null),
+        Step::Absent => Either3::C(()),
     }
 }
 

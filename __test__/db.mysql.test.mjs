@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
 import { IS_CI } from '../tools/pg.mjs'
-import { mariadbUnavailable, startMariaDB } from '../tools/mariadb.mjs'
+import { PRISMA_MYSQL_DDL, mariadbUnavailable, startMariaDB } from '../tools/mariadb.mjs'
 import { recorder, skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)
@@ -54,16 +54,6 @@ const SQL_SHAPED = [
   `${TOK.valid.slice(0, -1)}_`,
 ]
 
-/** Prisma's MySQL migration of the next-auth schema (prisma migrate, provider "mysql"). */
-const PRISMA_DDL = `
-CREATE TABLE \`User\` (\`id\` VARCHAR(191) NOT NULL, \`name\` VARCHAR(191) NULL, \`email\` VARCHAR(191) NULL,
-  \`emailVerified\` DATETIME(3) NULL, \`image\` VARCHAR(191) NULL,
-  UNIQUE INDEX \`User_email_key\`(\`email\`), PRIMARY KEY (\`id\`)) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-CREATE TABLE \`Session\` (\`id\` VARCHAR(191) NOT NULL, \`sessionToken\` VARCHAR(191) NOT NULL, \`userId\` VARCHAR(191) NOT NULL,
-  \`expires\` DATETIME(3) NOT NULL, UNIQUE INDEX \`Session_sessionToken_key\`(\`sessionToken\`), PRIMARY KEY (\`id\`))
-  DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-ALTER TABLE \`Session\` ADD CONSTRAINT \`Session_userId_fkey\` FOREIGN KEY (\`userId\`) REFERENCES \`User\`(\`id\`) ON DELETE CASCADE ON UPDATE CASCADE;
-`
 
 /** @auth/drizzle-adapter's MySQL tables (src/lib/mysql.ts), as drizzle-kit emits them. */
 const DRIZZLE_DDL = `
@@ -78,7 +68,7 @@ const q = (s) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`
 
 async function seed(m, db) {
   await m.sql(`CREATE DATABASE \`${db}\`; CREATE DATABASE \`${db}_auth\`;`)
-  await m.sql(PRISMA_DDL + DRIZZLE_DDL, db)
+  await m.sql(PRISMA_MYSQL_DDL + DRIZZLE_DDL, db)
   const rows = [[TOK.valid, 3600], [TOK.expired, -60], [TOK.hex, 3600], [TOK.revoked, 3600], [TOK.lower, 3600]]
   let s = `INSERT INTO \`User\` VALUES ('cuid_1', 'Prisma User', 'p@example.com', NULL, 'https://img.example/p.png');
     INSERT INTO \`user\` VALUES ('u-1', 'Drizzle User', 'd@example.com', NULL, NULL);
@@ -254,7 +244,7 @@ describe('MySQL TLS (ssl-mode) against a MariaDB with an openssl-generated CA', 
     m = await startMariaDB({ tls: true })
     await m.sql(`CREATE USER 'tlsonly'@'%' IDENTIFIED BY 'tls' REQUIRE SSL; GRANT ALL ON *.* TO 'tlsonly'@'%';`)
     await m.sql(`CREATE DATABASE \`${DB}\``)
-    await m.sql(PRISMA_DDL, DB)
+    await m.sql(PRISMA_MYSQL_DDL, DB)
     await m.sql(`INSERT INTO \`User\` VALUES ('cuid_1', 'Prisma User', 'p@example.com', NULL, NULL);
       INSERT INTO \`Session\` VALUES ('tls-tok', 'tls-tok', 'cuid_1', UTC_TIMESTAMP(3) + INTERVAL 1 HOUR);`, DB)
   })
@@ -306,7 +296,7 @@ describe('MySQL TLS: a server without TLS', { timeout: 6 * 60_000 }, () => {
     if (skip) return
     m = await startMariaDB()
     await m.sql(`CREATE DATABASE \`${DB}\``)
-    await m.sql(PRISMA_DDL, DB)
+    await m.sql(PRISMA_MYSQL_DDL, DB)
     await m.sql(`INSERT INTO \`User\` VALUES ('cuid_1', 'U', NULL, NULL, NULL);
       INSERT INTO \`Session\` VALUES ('plain-tok', 'plain-tok', 'cuid_1', UTC_TIMESTAMP(3) + INTERVAL 1 HOUR);`, DB)
   })

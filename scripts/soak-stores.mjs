@@ -24,6 +24,18 @@ export const DB_DIR = path.join(REPO_ROOT, 'examples', 'next-app-db')
 export const STORE_NAMES = ['pg', 'mysql', 'redis', 'endpoint', 'sqlite']
 
 const now = () => performance.now()
+
+/** A store down for `ms`: stop, wait, start; the marks the soak's judge reads (from/hard0/hard1/to). */
+async function outage(ms, stop, start) {
+  const m = { from: now() }
+  await stop()
+  m.hard0 = now()
+  await sleep(Math.max(0, ms - (m.hard0 - m.from)))
+  m.hard1 = now()
+  await start()
+  m.to = now()
+  return m
+}
 const sqlq = (s) => `'${String(s).replace(/\\/g, '\\\\').replace(/'/g, "''")}'`
 
 /** users: [{ id, name, email }], sessions: [{ token, user, expiresMs }]. */
@@ -71,16 +83,7 @@ export async function pgStore() {
     async setExpires(tokens, ms) {
       await query(url, `UPDATE sessions SET expires = to_timestamp(${ms / 1000}) WHERE "sessionToken" = ANY($1)`, [tokens])
     },
-    async down(ms) {
-      const m = { from: now() }
-      await cluster.stop()
-      m.hard0 = now()
-      await sleep(Math.max(0, ms - (m.hard0 - m.from)))
-      m.hard1 = now()
-      await cluster.start()
-      m.to = now()
-      return m
-    },
+    down: (ms) => outage(ms, () => cluster.stop(), () => cluster.start()),
     /** sessions locked ACCESS EXCLUSIVE: every lookup blocks, the pool (4) fills, later lookups wait for a connection. */
     async slow(ms) {
       locker = new pg.Client({ connectionString: url })
@@ -108,19 +111,10 @@ export async function pgStore() {
 // ---------------------------------------------------------------------------
 // MariaDB, Prisma's MySQL layout (`Session`/`User`, DATETIME(3) in UTC).
 
-const PRISMA_MYSQL_DDL = `
-CREATE TABLE \`User\` (\`id\` VARCHAR(191) NOT NULL, \`name\` VARCHAR(191) NULL, \`email\` VARCHAR(191) NULL,
-  \`emailVerified\` DATETIME(3) NULL, \`image\` VARCHAR(191) NULL,
-  UNIQUE INDEX \`User_email_key\`(\`email\`), PRIMARY KEY (\`id\`)) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-CREATE TABLE \`Session\` (\`id\` VARCHAR(191) NOT NULL, \`sessionToken\` VARCHAR(191) NOT NULL, \`userId\` VARCHAR(191) NOT NULL,
-  \`expires\` DATETIME(3) NOT NULL, UNIQUE INDEX \`Session_sessionToken_key\`(\`sessionToken\`), PRIMARY KEY (\`id\`))
-  DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-ALTER TABLE \`Session\` ADD CONSTRAINT \`Session_userId_fkey\` FOREIGN KEY (\`userId\`) REFERENCES \`User\`(\`id\`) ON DELETE CASCADE ON UPDATE CASCADE;
-`
 const mysqlTime = (ms) => `FROM_UNIXTIME(${(ms / 1000).toFixed(3)})`
 
 export async function mysqlStore() {
-  const { startMariaDB, mariadbUnavailable } = await import('../tools/mariadb.mjs')
+  const { PRISMA_MYSQL_DDL, startMariaDB, mariadbUnavailable } = await import('../tools/mariadb.mjs')
   const why = mariadbUnavailable()
   if (why) throw new Error(`the MySQL store needs a throw-away MariaDB: ${why}`)
   const server = await startMariaDB()
@@ -142,16 +136,7 @@ export async function mysqlStore() {
     async setExpires(tokens, ms) {
       await sql(`UPDATE \`Session\` SET expires = ${mysqlTime(ms)} WHERE sessionToken IN (${tokens.map(sqlq).join(',')});`)
     },
-    async down(ms) {
-      const m = { from: now() }
-      await server.stop()
-      m.hard0 = now()
-      await sleep(Math.max(0, ms - (m.hard0 - m.from)))
-      m.hard1 = now()
-      await server.start()
-      m.to = now()
-      return m
-    },
+    down: (ms) => outage(ms, () => server.stop(), () => server.start()),
     /** LOCK TABLES `Session` WRITE held by another session: every lookup blocks. */
     async slow(ms) {
       const m = {}
@@ -203,16 +188,7 @@ export async function redisStore() {
     async setExpires(tokens, ms) {
       await mset(tokens.map((t) => sessionPair({ ...byToken.get(t), expiresMs: ms })))
     },
-    async down(ms) {
-      const m = { from: now() }
-      await r.stop()
-      m.hard0 = now()
-      await sleep(Math.max(0, ms - (m.hard0 - m.from)))
-      m.hard1 = now()
-      await r.start()
-      m.to = now()
-      return m
-    },
+    down: (ms) => outage(ms, () => r.stop(), () => r.start()),
     /** CLIENT PAUSE … ALL: the server answers no command for `ms`. */
     async slow(ms) {
       await r.cmd('CLIENT', 'PAUSE', String(ms), 'ALL')
@@ -284,16 +260,7 @@ export async function endpointStore() {
     async setExpires(tokens, ms) {
       for (const t of tokens) db.sessions.get(t).expiresMs = ms
     },
-    async down(ms) {
-      const m = { from: now() }
-      await close()
-      m.hard0 = now()
-      await sleep(Math.max(0, ms - (m.hard0 - m.from)))
-      m.hard1 = now()
-      await listen()
-      m.to = now()
-      return m
-    },
+    down: (ms) => outage(ms, () => close(), () => listen()),
     async slow(ms) {
       delayMs = ms
       const m = { from: now() }

@@ -139,3 +139,14 @@ export async function startMariaDB({ tls = false, certName = { cn: 'localhost', 
   await sql(`CREATE USER 'nan'@'%' IDENTIFIED BY 'nan'; GRANT ALL ON *.* TO 'nan'@'%'; FLUSH PRIVILEGES;`)
   return server
 }
+
+/** Prisma's MySQL migration of the next-auth schema (prisma migrate, provider "mysql"): `User`, `Session`, DATETIME(3) in UTC. */
+export const PRISMA_MYSQL_DDL = `
+CREATE TABLE \`User\` (\`id\` VARCHAR(191) NOT NULL, \`name\` VARCHAR(191) NULL, \`email\` VARCHAR(191) NULL,
+  \`emailVerified\` DATETIME(3) NULL, \`image\` VARCHAR(191) NULL,
+  UNIQUE INDEX \`User_email_key\`(\`email\`), PRIMARY KEY (\`id\`)) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE TABLE \`Session\` (\`id\` VARCHAR(191) NOT NULL, \`sessionToken\` VARCHAR(191) NOT NULL, \`userId\` VARCHAR(191) NOT NULL,
+  \`expires\` DATETIME(3) NOT NULL, UNIQUE INDEX \`Session_sessionToken_key\`(\`sessionToken\`), PRIMARY KEY (\`id\`))
+  DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+ALTER TABLE \`Session\` ADD CONSTRAINT \`Session_userId_fkey\` FOREIGN KEY (\`userId\`) REFERENCES \`User\`(\`id\`) ON DELETE CASCADE ON UPDATE CASCADE;
+`

@@ -63,20 +63,6 @@ export declare function compileSessionStore(init: SessionStoreInit): ExternalObj
 export declare function configErrorLocation(policy: ExternalObject<Policy>, origin: string, basePath: string): string
 
 /**
- * The native half of one `withAuth` decision (JWT strategy): the session
- * the request carries, and where a denial sends it.
- */
-export interface Decision {
-  /** The token's claims as JSON text; absent when there is no valid token. */
-  claims?: string
-  /**
-   * The sign-in Location for a denial; built only when there are no claims
-   * (an `authorized` callback that denies a token asks `signInLocation`).
-   */
-  location?: string
-}
-
-/**
  * Why `decode` failed: this crate's code and jose 4's code and message
  * for the same failure (what next-auth's `decode` would reject with).
  */
@@ -89,6 +75,11 @@ export interface DecodeFailure {
 
 /** next-auth v4 `decode`: validated claims JSON text, or why not. */
 export declare function decodeWithKey(key: ExternalObject<V4Key>, token: string): string | DecodeFailure
+
+/** A denial's half of a `withAuth` decision: where the sign-in redirect goes. */
+export interface Denial {
+  location: string
+}
 
 /** next-auth v4 `encode` of a prepared claims JSON text (iat/exp/jti already set). */
 export declare function encodeWithKey(key: ExternalObject<V4Key>, claimsJson: string): string
@@ -134,19 +125,29 @@ export interface JwsOptions {
 
 /**
  * One call per `withAuth` decision in JWT mode: `null` when the path needs no
- * session (skipped); else the claims read from the Cookie header (or the
- * Bearer fallback, as getToken reads them) and, without claims, the sign-in
- * Location. `callback_path` is the path the callbackUrl names (a locale
- * prefix included).
+ * session (skipped); the token's claims as JSON text when the request
+ * carries a valid one (read from the Cookie header, or the Bearer fallback,
+ * as getToken reads them); else a `Denial` with the sign-in Location.
+ * `callback_path` is the path the callbackUrl names (a locale prefix
+ * included). An `authorized` callback that denies a valid token asks
+ * `signInLocation`.
  */
-export declare function middlewareDecide(policy: ExternalObject<Policy>, reader: ExternalObject<ReaderSet>, basePath: string, pathname: string, search: string, origin: string, callbackPath: string, cookie?: string | undefined | null, authorization?: string | undefined | null): Decision | null
+export declare function middlewareDecide(policy: ExternalObject<Policy>, reader: ExternalObject<ReaderSet>, basePath: string, pathname: string, search: string, origin: string, callbackPath: string, cookie?: string | undefined | null, authorization?: string | undefined | null): string | Denial | null
 
 /**
- * The path half alone (database strategy, a JS `decode` callback, no
- * secret): `null` when the middleware skips the path, else the sign-in
- * Location a denial would use.
+ * The path half alone (a JS `decode` callback, no secret, a store that
+ * cannot be configured): `null` when the middleware skips the path, else the
+ * sign-in Location a denial would use.
  */
 export declare function middlewarePath(policy: ExternalObject<Policy>, basePath: string, pathname: string, search: string, origin: string, callbackPath: string): string | null
+
+/**
+ * One call per `withAuth` decision in database mode: `null` when the path
+ * needs no session (skipped); else `{ location, read }`, the sign-in
+ * Location for a denial and the store's read of the request (as
+ * `sessionRead` answers it: text, `null`, or the Promise of a lookup).
+ */
+export declare function middlewareSession(policy: ExternalObject<Policy>, store: ExternalObject<SessionDb>, basePath: string, pathname: string, search: string, origin: string, callbackPath: string, cookie?: string | undefined | null): object | null
 
 /** Why the reader reads the names it reads (see `error::NameChoice`). */
 export interface NameChoiceInit {

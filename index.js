@@ -848,6 +848,7 @@ module.exports.explainToken = nativeBinding.explainToken
 module.exports.identityHeaderNames = nativeBinding.identityHeaderNames
 module.exports.middlewareDecide = nativeBinding.middlewareDecide
 module.exports.middlewarePath = nativeBinding.middlewarePath
+module.exports.middlewareSession = nativeBinding.middlewareSession
 module.exports.parseNextauthUrl = nativeBinding.parseNextauthUrl
 module.exports.readBearer = nativeBinding.readBearer
 module.exports.readCookie = nativeBinding.readCookie

@@ -3,9 +3,8 @@
 // "One withAuth"): JWT mode decides in one native call, whether the path is
 // skipped, allowed or denied; an `authorized` callback that denies a valid
 // token adds the Location call, forwardIdentity adds the MAC. Database mode:
-// the path call and one store read (the Cookie header parsed once, a cache
-// miss continuing as the read's own Promise). Counted on the real addon by
-// wrapping its exports.
+// one call too, the Cookie header parsed once, a cache miss continuing as
+// that call's own Promise. Counted on the real addon by wrapping its exports.
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -85,7 +84,7 @@ test('JWT mode: the extra calls are the ones the options ask for', async () => {
   assert.deepEqual(fwd.calls, ['middlewareDecide', 'signIdentity'], 'forwardIdentity adds the MAC')
 })
 
-test('database mode: the path call and one store read, hit or miss; verifySession: the read alone', async () => {
+test('database mode: one native call per decision, hit, miss or denied; verifySession: one read', async () => {
   const SQL = await require('sql.js')()
   const db = new SQL.Database()
   const token = randomUUID()
@@ -98,13 +97,13 @@ test('database mode: the path call and one store read, hit or miss; verifySessio
     const session = (ttl) => ({ strategy: 'database', database: { url: file.file, schema: 'prisma' }, cacheTtlMs: ttl })
     const hit = await crossings({ session: session(60_000) }, '/dashboard', token)
     assert.equal(hit.res, undefined, 'allowed from the cache')
-    assert.deepEqual(hit.calls, ['middlewarePath', 'sessionRead'])
+    assert.deepEqual(hit.calls, ['middlewareSession'])
     const miss = await crossings({ session: session(0) }, '/dashboard', token)
     assert.equal(miss.res, undefined, 'allowed after the lookup')
-    assert.deepEqual(miss.calls, ['middlewarePath', 'sessionRead'], 'a miss continues as the same call\'s Promise')
+    assert.deepEqual(miss.calls, ['middlewareSession'], 'a miss continues as the same call\'s Promise')
     const denied = await crossings({ session: session(0) }, '/dashboard', randomUUID())
     assert.equal(denied.res.status, 307)
-    assert.deepEqual(denied.calls, ['middlewarePath', 'sessionRead'])
+    assert.deepEqual(denied.calls, ['middlewareSession'], 'the Location comes with the decision')
     const { verifySession } = require('../lib/session.js')
     calls = []
     const req = new NextRequest('http://localhost:3000/x', { headers: { cookie: `next-auth.session-token=${token}` } })

@@ -477,29 +477,31 @@ const warnedSessionConfig = new WeakSet()
 const CONFIG_DENIED = Object.freeze({ session: null, unavailable: false })
 
 /**
- * `{ session, unavailable }` from the store (or a Promise of it: only a cache
- * miss needs one). A bad configuration is logged once and denies.
+ * What the one-call database decision reads: the store handle for these
+ * options, the request's Cookie header and the lookup parameters; null for a
+ * bad configuration, which is logged once and denies.
  */
-function databaseSession(req, options, s, logger = console) {
+function databaseRead(req, options, s, logger = console) {
+  const params = {
+    req,
+    strategy: 'database',
+    database: s.database,
+    sessionEndpoint: s.sessionEndpoint,
+    cacheTtlMs: s.cacheTtlMs,
+    timeoutMs: s.timeoutMs,
+    secureCookie: s.secureCookie, // undefined: next-auth's env default, applied by the session module
+    cookieName: options?.cookies?.sessionToken?.name,
+    logger: options?.logger,
+    debug: options?.debug,
+  }
   try {
-    return sessionInternal.databaseLookup({
-      req,
-      strategy: 'database',
-      database: s.database,
-      sessionEndpoint: s.sessionEndpoint,
-      cacheTtlMs: s.cacheTtlMs,
-      timeoutMs: s.timeoutMs,
-      secureCookie: s.secureCookie, // undefined: next-auth's env default, applied by the session module
-      cookieName: options?.cookies?.sessionToken?.name,
-      logger: options?.logger,
-      debug: options?.debug,
-    })
+    return { params, store: sessionInternal.storeFor(params), cookie: sessionInternal.cookieHeaderOf(req) }
   } catch (err) {
     if (!warnedSessionConfig.has(s)) {
       warnedSessionConfig.add(s)
       logger.error?.('[next-auth-native][error][SESSION_CONFIG]', err?.message)
     }
-    return CONFIG_DENIED
+    return null
   }
 }
 
@@ -532,11 +534,12 @@ class JwtAuthorizedParams {
  * next-auth's handleMiddleware (docs/compatibility.md §5.2), decided natively.
  * Returns undefined (continue), the result of onSuccess, or a denial.
  *
- * Native calls per decision: in JWT mode one (`middlewareDecide`: the path
- * rule, the token read and, without a token, the sign-in Location); in
- * database mode the path call plus the store's. `signInLocation` runs only
- * when an `authorized` callback denies a valid token, and `signIdentity` only
- * with forwardIdentity.
+ * One native call per decision: `middlewareDecide` in JWT mode (the path
+ * rule, the token read and, without a token, the sign-in Location),
+ * `middlewareSession` in database mode (the path rule, the Location and the
+ * store's read; a cache miss continues as that read's Promise).
+ * `signInLocation` runs only when an `authorized` callback denies a valid
+ * token, and `signIdentity` only with forwardIdentity.
  */
 async function handleMiddleware(req, options, onSuccess) {
   checkMiddlewareOptionsOnce(options) // CONFIG_INVALID (withAuth(req, options): on first use)
@@ -553,17 +556,31 @@ async function handleMiddleware(req, options, onSuccess) {
   // Database strategy: no secret is needed to look a session up.
   const secret = db && !spec ? undefined : appSecret(options)
   const read = db ? null : nativeRead(req, options, secret)
+  const dbRead = db ? databaseRead(req, options, db, logger) : null
+  // One native call: null (skipped); JWT: the claims text or { location };
+  // database: { location, read }, read as sessionRead answers.
   let decision
   if (read !== null) {
     decision = native.middlewareDecide(policy, read.reader, basePath, pathname, search, redirectOrigin ?? '', callbackPath, read.cookie, read.authorization)
+  } else if (dbRead !== null) {
+    try {
+      decision = native.middlewareSession(policy, dbRead.store, basePath, pathname, search, redirectOrigin ?? '', callbackPath, dbRead.cookie ?? undefined)
+    } catch (err) {
+      // The store's read failed (a panic caught natively): an outage, never an allow.
+      dbRead.failed = err
+      const location = native.middlewarePath(policy, basePath, pathname, search, redirectOrigin ?? '', callbackPath)
+      decision = location === null ? null : { location }
+    }
   } else {
     const location = native.middlewarePath(policy, basePath, pathname, search, redirectOrigin ?? '', callbackPath)
-    decision = location === null ? null : { claims: null, location }
+    decision = location === null ? null : { location }
   }
   if (decision === null) {
     // Skipped, but never with a client-sent identity header (item 3).
     return spec && hasIdentityHeaders(req.headers) ? withIdentity(req, spec, null, null, undefined) : undefined
   }
+  const claims = typeof decision === 'string' ? decision : null
+  const location = typeof decision === 'string' ? undefined : decision.location
   if (!redirectOrigin) {
     throw new TypeError('withAuth: the request has no nextUrl.origin and NEXTAUTH_URL is not set, so no sign-in redirect can be built')
   }
@@ -572,7 +589,9 @@ async function handleMiddleware(req, options, onSuccess) {
   let authorized
   let storeDown = false
   if (db) {
-    let r = databaseSession(req, options, db, logger)
+    let r = dbRead === null ? CONFIG_DENIED
+      : dbRead.failed ? sessionInternal.storeFailed(logger, dbRead.failed)
+      : sessionInternal.answerOf(dbRead.params, dbRead.store, dbRead.cookie, decision.read)
     if (typeof r.then === 'function') r = await r // a cache miss: the lookup runs off the event loop
     session = r.session
     storeDown = r.unavailable
@@ -584,7 +603,7 @@ async function handleMiddleware(req, options, onSuccess) {
       return redirect(native.configErrorLocation(policy, redirectOrigin, basePath))
     }
     if (read !== null) {
-      token = decision.claims == null ? null : JSON.parse(decision.claims)
+      token = claims === null ? null : JSON.parse(claims)
       if (token === null) jwt._internal.debugDenied(read.params, read.reader)
     } else {
       token = await jwt.getToken({
@@ -610,7 +629,7 @@ async function handleMiddleware(req, options, onSuccess) {
   }
   if (storeDown && modeOf(options) === 'unavailable') return storeUnavailable(options, pathname)
   if (wantsJson(options, pathname)) return unauthorizedJson()
-  return redirect(decision.location ?? native.signInLocation(policy, redirectOrigin, basePath, callbackPath, search))
+  return redirect(location ?? native.signInLocation(policy, redirectOrigin, basePath, callbackPath, search))
 }
 
 /**

@@ -251,15 +251,26 @@ function databaseLookup(params) {
   const store = storeFor(params) // throws TypeError for a bad configuration
   const cookie = cookieHeaderOf(params.req)
   if (cookie === null) return NO_SESSION
+  try {
+    // One native call, the header parsed once.
+    return answerOf(params, store, cookie, native.sessionRead(store, cookie))
+  } catch (err) {
+    return storeFailed(params.logger ?? console, err)
+  }
+}
+
+/**
+ * The store's read of a request (`sessionRead`, or the `read` of withAuth's
+ * `middlewareSession`) as `{ session, unavailable }`: a cached session
+ * (text), a denial without I/O (null), or the Promise of a lookup.
+ */
+function answerOf(params, store, cookie, out) {
   const logger = params.logger ?? console
   try {
-    // One native call, the header parsed once: a cached session (text), a
-    // denial without I/O (null), or the Promise of a lookup.
-    const out = native.sessionRead(store, cookie)
     if (typeof out === 'string') return { session: JSON.parse(out), unavailable: false }
-    if (out === null) {
+    if (out === null || out === undefined) {
       // Decided without I/O (no cookie, malformed, negative cache): explained only when debugging.
-      return wantsDebug(params) ? debugDatabase(params, store, cookie).then(() => NO_SESSION) : NO_SESSION
+      return cookie !== null && wantsDebug(params) ? debugDatabase(params, store, cookie).then(() => NO_SESSION) : NO_SESSION
     }
     return settleLookup(params, store, out, logger)
   } catch (err) {
@@ -304,7 +315,7 @@ module.exports = { verifySession, sessionFromToken }
 module.exports.default = verifySession
 Object.defineProperty(module.exports, '_internal', {
   value: {
-    storeFor, cookieHeaderOf, storeInit, cookieChoice, strategyOf, explainDatabase, invalid, databaseLookup,
+    storeFor, cookieHeaderOf, storeInit, cookieChoice, strategyOf, answerOf, storeFailed, explainDatabase, invalid, databaseLookup,
     label: (params) => native.sessionStoreLabel(storeFor(params)),
     pushLive: (params) => native.sessionStorePushLive(storeFor(params)),
   },

@@ -7,10 +7,11 @@ use super::NameChoiceInit;
 use crate::cookies;
 use crate::error::{self, SessionError};
 use crate::explain;
+use crate::middleware::{Policy, Route};
 use crate::store::schema::{Mapping, MappingInput};
 use crate::store::{self, Check, SessionDb, StoreConfig, Verdict};
 use futures_util::FutureExt;
-use napi::bindgen_prelude::{Either3, External, Null, PromiseRaw};
+use napi::bindgen_prelude::{Either3, External, Null, Object, PromiseRaw};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use std::panic::AssertUnwindSafe;
@@ -156,7 +157,13 @@ pub fn session_read<'env>(
     store: &External<Arc<SessionDb>>,
     cookie: String,
 ) -> Result<Either3<String, Null, PromiseRaw<'env, SessionLookup>>> {
-    let pending = match store.check(&cookie) {
+    read(env, store, &cookie)
+}
+
+type SessionRead<'env> = Either3<String, Null, PromiseRaw<'env, SessionLookup>>;
+
+fn read<'env>(env: &'env Env, store: &Arc<SessionDb>, cookie: &str) -> Result<SessionRead<'env>> {
+    let pending = match store.check(cookie) {
         Check::Found(json) => return Ok(Either3::A(json)),
         Check::Denied(_) => return Ok(Either3::B(Null)),
         Check::Absent(pending) => pending,
@@ -172,6 +179,35 @@ pub fn session_read<'env>(
         })
     })
     .map(Either3::C)
+}
+
+/// One call per `withAuth` decision in database mode: `null` when the path
+/// needs no session (skipped); else `{ location, read }`, the sign-in
+/// Location for a denial and the store's read of the request (as
+/// `sessionRead` answers it: text, `null`, or the Promise of a lookup).
+#[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)]
+pub fn middleware_session<'env>(
+    env: &'env Env,
+    policy: &External<Policy>,
+    store: &External<Arc<SessionDb>>,
+    base_path: String,
+    pathname: String,
+    search: String,
+    origin: String,
+    callback_path: String,
+    cookie: Option<String>,
+) -> Result<Option<Object<'env>>> {
+    if policy.route(&base_path, &pathname, &search) != Route::Check {
+        return Ok(None);
+    }
+    let mut decision = Object::new(env)?;
+    decision.set(
+        "location",
+        policy.sign_in_location(&origin, &base_path, &callback_path, &search),
+    )?;
+    decision.set("read", read(env, store, cookie.as_deref().unwrap_or(""))?)?;
+    Ok(Some(decision))
 }
 
 /// A lookup with a panic caught: a panic inside it is a denial with one log

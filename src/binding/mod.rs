@@ -383,22 +383,19 @@ pub fn compile_policy(init: PolicyInit) -> Result<External<Policy>> {
     .map_err(|e| Error::new(Status::InvalidArg, e))
 }
 
-/// The native half of one `withAuth` decision (JWT strategy): the session
-/// the request carries, and where a denial sends it.
+/// A denial's half of a `withAuth` decision: where the sign-in redirect goes.
 #[napi(object)]
-pub struct Decision {
-    /// The token's claims as JSON text; absent when there is no valid token.
-    pub claims: Option<String>,
-    /// The sign-in Location for a denial; built only when there are no claims
-    /// (an `authorized` callback that denies a token asks `signInLocation`).
-    pub location: Option<String>,
+pub struct Denial {
+    pub location: String,
 }
 
 /// One call per `withAuth` decision in JWT mode: `null` when the path needs no
-/// session (skipped); else the claims read from the Cookie header (or the
-/// Bearer fallback, as getToken reads them) and, without claims, the sign-in
-/// Location. `callback_path` is the path the callbackUrl names (a locale
-/// prefix included).
+/// session (skipped); the token's claims as JSON text when the request
+/// carries a valid one (read from the Cookie header, or the Bearer fallback,
+/// as getToken reads them); else a `Denial` with the sign-in Location.
+/// `callback_path` is the path the callbackUrl names (a locale prefix
+/// included). An `authorized` callback that denies a valid token asks
+/// `signInLocation`.
 #[napi(catch_unwind)]
 #[allow(clippy::too_many_arguments)]
 pub fn middleware_decide(
@@ -411,7 +408,7 @@ pub fn middleware_decide(
     callback_path: String,
     cookie: Option<String>,
     authorization: Option<String>,
-) -> Option<Decision> {
+) -> Option<Either<String, Denial>> {
     if policy.route(&base_path, &pathname, &search) != Route::Check {
         return None;
     }
@@ -422,15 +419,17 @@ pub fn middleware_decide(
         false,
         now_seconds(),
     ));
-    let location = claims
-        .is_none()
-        .then(|| policy.sign_in_location(&origin, &base_path, &callback_path, &search));
-    Some(Decision { claims, location })
+    Some(match claims {
+        Some(json) => Either::A(json),
+        None => Either::B(Denial {
+            location: policy.sign_in_location(&origin, &base_path, &callback_path, &search),
+        }),
+    })
 }
 
-/// The path half alone (database strategy, a JS `decode` callback, no
-/// secret): `null` when the middleware skips the path, else the sign-in
-/// Location a denial would use.
+/// The path half alone (a JS `decode` callback, no secret, a store that
+/// cannot be configured): `null` when the middleware skips the path, else the
+/// sign-in Location a denial would use.
 #[napi(catch_unwind)]
 pub fn middleware_path(
     policy: &External<Policy>,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { SECRET, OTHER_SECRET, V4, mintV4, craftJwe, now, nextRequest, nextAuthJwt } from './helpers/tokens.mjs'
 import { IS_CI, noPostgresReason } from '../tools/pg.mjs'
-import { jwtCases, jwtRequest, withEnv, dbCases, dbRequest, dbCookie, DB_TOK, postgresStore, sqliteStore, endpointServer } from './helpers/codes.mjs'
+import { jwtCases, jwtRequest, withEnv, dbCases, dbRequest, dbCookie, DB_TOK, realStores } from './helpers/codes.mjs'
 import { skipOrFail } from './helpers/skip.mjs'
 
 const require = createRequire(import.meta.url)
@@ -116,23 +116,11 @@ describe('withAuth: logger and debug options', () => {
 })
 
 describe('verifySession (database) with logger.debug, real stores', { timeout: 60_000 }, () => {
-  let pg = null
-  let sqlite = null
-  let endpoint = null
-  before(async () => {
-    pg = await postgresStore()
-    sqlite = await sqliteStore()
-    endpoint = await endpointServer()
-  })
-  after(async () => {
-    await pg?.close()
-    sqlite?.close()
-    await endpoint?.close()
-  })
+  const stores = realStores()
 
   for (const backend of ['PostgreSQL', 'SQLite']) {
     test(`${backend}: each database code is logged`, async (t) => {
-      const store = backend === 'PostgreSQL' ? pg : sqlite
+      const store = backend === 'PostgreSQL' ? stores.pg : stores.sqlite
       if (!store) return skipOrFail(t, noPostgresReason())
       await withEnv(false, async () => {
         for (const [code, c] of Object.entries(dbCases(store))) {
@@ -153,11 +141,11 @@ describe('verifySession (database) with logger.debug, real stores', { timeout: 6
   test('DB_UNAVAILABLE, DB_TIMEOUT and ENDPOINT_BAD_RESPONSE are logged', async (t) => {
     const logger = recorder()
     await nan.verifySession({ ...dbRequest({ cookie: dbCookie(DB_TOK.valid), params: { database: { url: '/nonexistent/dir/s.db' } } }), logger })
-    await nan.verifySession({ req: nextRequest(dbCookie(DB_TOK.valid)), strategy: 'database', cacheTtlMs: 0, sessionEndpoint: `${endpoint.base}?case=bad`, logger })
+    await nan.verifySession({ req: nextRequest(dbCookie(DB_TOK.valid)), strategy: 'database', cacheTtlMs: 0, sessionEndpoint: `${stores.endpoint.base}?case=bad`, logger })
     assert.deepEqual(logger.calls.map((x) => x[0]), ['DB_UNAVAILABLE', 'ENDPOINT_BAD_RESPONSE'])
-    if (!pg) return skipOrFail(t, noPostgresReason())
+    if (!stores.pg) return skipOrFail(t, noPostgresReason())
     await nan.verifySession({
-      ...dbRequest({ cookie: dbCookie(DB_TOK.valid), params: { database: { url: pg.url, schema: { sessionTable: 'SlowSession', userTable: 'User' }, timeoutMs: 300 } } }),
+      ...dbRequest({ cookie: dbCookie(DB_TOK.valid), params: { database: { url: stores.pg.url, schema: { sessionTable: 'SlowSession', userTable: 'User' }, timeoutMs: 300 } } }),
       logger,
     })
     assert.equal(logger.calls.at(-1)[0], 'DB_TIMEOUT')

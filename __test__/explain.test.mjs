@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import { SECRET, V4, V4S, nextRequest } from './helpers/tokens.mjs'
 import { IS_CI, noPostgresReason } from '../tools/pg.mjs'
 import {
-  jwtCases, jwtRequest, withEnv, dbCases, dbRequest, dbCookie, DB_TOK, postgresStore, sqliteStore, endpointServer, closedPort,
+  jwtCases, jwtRequest, withEnv, dbCases, dbRequest, dbCookie, DB_TOK, realStores, closedPort,
 } from './helpers/codes.mjs'
 import { skipOrFail } from './helpers/skip.mjs'
 
@@ -106,23 +106,11 @@ describe('explainSession: JWT strategy, every code', () => {
 })
 
 describe('explainSession: database strategy on real stores', { timeout: 120_000 }, () => {
-  let pg = null
-  let sqlite = null
-  let endpoint = null
-  before(async () => {
-    pg = await postgresStore()
-    sqlite = await sqliteStore()
-    endpoint = await endpointServer()
-  })
-  after(async () => {
-    await pg?.close()
-    sqlite?.close()
-    await endpoint?.close()
-  })
+  const stores = realStores()
 
   for (const backend of ['PostgreSQL', 'SQLite']) {
     test(`${backend}: every database code, the same decision as verifySession`, async (t) => {
-      const store = backend === 'PostgreSQL' ? pg : sqlite
+      const store = backend === 'PostgreSQL' ? stores.pg : stores.sqlite
       if (!store) return skipOrFail(t, noPostgresReason())
       await withEnv(false, async () => {
         for (const [code, c] of Object.entries(dbCases(store))) {
@@ -145,16 +133,16 @@ describe('explainSession: database strategy on real stores', { timeout: 120_000 
   })
 
   test('DB_TIMEOUT: a lookup slower than timeoutMs (real PostgreSQL)', async (t) => {
-    if (!pg) return skipOrFail(t, noPostgresReason())
+    if (!stores.pg) return skipOrFail(t, noPostgresReason())
     const r = await explainSession(dbRequest({
       cookie: dbCookie(DB_TOK.valid),
-      params: { database: { url: pg.url, schema: { sessionTable: 'SlowSession', userTable: 'User' }, timeoutMs: 300 } },
+      params: { database: { url: stores.pg.url, schema: { sessionTable: 'SlowSession', userTable: 'User' }, timeoutMs: 300 } },
     }))
     assert.equal(r.code, 'DB_TIMEOUT', r.message)
   })
 
   test('endpoint: OK, DB_NOT_FOUND and ENDPOINT_BAD_RESPONSE', async () => {
-    const ask = (c) => explainSession({ req: nextRequest(dbCookie(DB_TOK.valid)), strategy: 'database', cacheTtlMs: 0, sessionEndpoint: `${endpoint.base}?case=${c}` })
+    const ask = (c) => explainSession({ req: nextRequest(dbCookie(DB_TOK.valid)), strategy: 'database', cacheTtlMs: 0, sessionEndpoint: `${stores.endpoint.base}?case=${c}` })
     assert.equal((await ask('ok')).code, 'OK')
     assert.equal((await ask('empty')).code, 'DB_NOT_FOUND')
     assert.equal((await ask('bad')).code, 'ENDPOINT_BAD_RESPONSE')

@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { OUTPUT_DIR, REPO_ROOT, buildApp, installApp, signInByEmail, startApp } from '../tools/next-app.mjs'
 import { query, startTlsCluster, writeTempFile } from '../tools/pg.mjs'
-import { perCall as timed } from './harness.mjs'
+import { perCall } from './harness.mjs'
 
 const require = createRequire(import.meta.url)
 const { verifySession } = require('../lib/session.js')
@@ -158,8 +158,8 @@ export default async function benchDb({ quiet = false } = {}) {
     const tlsRounds = []
     const plainRounds = []
     for (let r = 0; r < 11; r++) {
-      tlsRounds.push(await perCall(500, () => verifySession(tlsP), 1))
-      plainRounds.push(await perCall(500, () => verifySession(plainP), 1))
+      tlsRounds.push(await perCall(500, () => verifySession(tlsP), { rounds: 1 }))
+      plainRounds.push(await perCall(500, () => verifySession(plainP), { rounds: 1 }))
     }
     const med = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)]
     const [off, plainOff] = [med(tlsRounds), med(plainRounds)]
@@ -197,9 +197,4 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const results = await benchDb()
   console.log('\n' + JSON.stringify(results, null, 2))
   process.exit(0)
-}
-
-/** µs per call, the median of `rounds` (bench/harness.mjs). */
-function perCall(n, fn, rounds = 5) {
-  return timed(n, fn, { rounds })
 }

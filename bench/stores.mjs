@@ -30,7 +30,7 @@ import { OUTPUT_DIR, REPO_ROOT, buildApp, installApp, signInByEmail, startApp } 
 import { getPostgres, query } from '../tools/pg.mjs'
 import { startMariaDB } from '../tools/mariadb.mjs'
 import { startRedis } from '../tools/redis.mjs'
-import { perCall as timed } from './harness.mjs'
+import { perCall } from './harness.mjs'
 
 const require = createRequire(import.meta.url)
 const { verifySession } = require('../lib/session.js')
@@ -171,9 +171,4 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const results = await benchStores()
   console.log('\n' + JSON.stringify(results, null, 2))
   process.exit(0)
-}
-
-/** µs per call, the median of `rounds` (bench/harness.mjs). */
-function perCall(n, fn, rounds = 5) {
-  return timed(n, fn, { rounds })
 }

@@ -564,7 +564,7 @@ async function handleMiddleware(req, options, onSuccess) {
     decision = native.middlewareDecide(policy, read.reader, basePath, pathname, search, redirectOrigin ?? '', callbackPath, read.cookie, read.authorization)
   } else if (dbRead !== null) {
     try {
-      decision = native.middlewareSession(policy, dbRead.store, basePath, pathname, search, redirectOrigin ?? '', callbackPath, dbRead.cookie ?? undefined)
+      decision = native.middlewareSession(policy, dbRead.store, basePath, pathname, search, redirectOrigin ?? '', callbackPath, dbRead.cookie)
     } catch (err) {
       // The store's read failed (a panic caught natively): an outage, never an allow.
       dbRead.failed = err

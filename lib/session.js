@@ -268,7 +268,7 @@ function answerOf(params, store, cookie, out) {
   const logger = params.logger ?? console
   try {
     if (typeof out === 'string') return { session: JSON.parse(out), unavailable: false }
-    if (out === null || out === undefined) {
+    if (out === null) {
       // Decided without I/O (no cookie, malformed, negative cache): explained only when debugging.
       return cookie !== null && wantsDebug(params) ? debugDatabase(params, store, cookie).then(() => NO_SESSION) : NO_SESSION
     }

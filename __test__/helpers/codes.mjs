@@ -3,6 +3,7 @@
 // SQLite file, a real HTTP endpoint). Shared by explain, debug-logger and
 // doctor tests, so each code is produced by all three.
 import { createServer } from 'node:http'
+import { before, after } from 'node:test'
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import {
@@ -117,6 +118,25 @@ export async function endpointServer() {
   })
   await new Promise((r) => server.listen(port, '127.0.0.1', r))
   return { base: `http://127.0.0.1:${port}/api/auth/session`, close: () => new Promise((r) => server.close(r)) }
+}
+
+/**
+ * PostgreSQL (Prisma schema; null without a server), SQLite and an endpoint
+ * server for a describe block: started before its tests, closed after.
+ */
+export function realStores() {
+  const stores = { pg: null, sqlite: null, endpoint: null }
+  before(async () => {
+    stores.pg = await postgresStore()
+    stores.sqlite = await sqliteStore()
+    stores.endpoint = await endpointServer()
+  })
+  after(async () => {
+    await stores.pg?.close()
+    stores.sqlite?.close()
+    await stores.endpoint?.close()
+  })
+  return stores
 }
 
 /** A port nothing listens on. */

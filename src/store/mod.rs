@@ -67,6 +67,21 @@ pub struct User {
     pub image: Option<String>,
 }
 
+impl User {
+    /// The user of a SQL row as `schema::Mapping`'s query selects it: columns
+    /// 1 to 4 are id, name, email and image (column 0 is `expires`).
+    pub(crate) fn from_columns(
+        mut text: impl FnMut(usize) -> Result<Option<String>, LookupError>,
+    ) -> Result<User, LookupError> {
+        Ok(User {
+            id: text(1)?,
+            name: text(2)?,
+            email: text(3)?,
+            image: text(4)?,
+        })
+    }
+}
+
 /// What a source found for a token, before the expiry check.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Candidate {

@@ -303,12 +303,7 @@ impl MysqlSource {
         };
         Ok(Some(Candidate::Row {
             expires_ms,
-            user: User {
-                id: text(1)?,
-                name: text(2)?,
-                email: text(3)?,
-                image: text(4)?,
-            },
+            user: User::from_columns(text)?,
         }))
     }
 }

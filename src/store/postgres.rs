@@ -274,12 +274,7 @@ impl PgSource {
         };
         Ok(Some(Candidate::Row {
             expires_ms,
-            user: User {
-                id: get_text(1)?,
-                name: get_text(2)?,
-                email: get_text(3)?,
-                image: get_text(4)?,
-            },
+            user: User::from_columns(get_text)?,
         }))
     }
 }

@@ -347,12 +347,7 @@ impl RedisSource {
             // An orphaned session: no user behind it (DB_NO_USER, as for SQL's LEFT JOIN).
             return Ok(Some(Candidate::Row {
                 expires_ms,
-                user: User {
-                    id: None,
-                    name: None,
-                    email: None,
-                    image: None,
-                },
+                user: User::default(),
             }));
         };
         let user = parse_json(&raw)

@@ -199,12 +199,7 @@ impl Inner {
                 _ => Err(LookupError::Query(format!("column {i} is not text"))),
             }
         };
-        let user = User {
-            id: text(1)?,
-            name: text(2)?,
-            email: text(3)?,
-            image: text(4)?,
-        };
+        let user = User::from_columns(text)?;
         if rows.next().map_err(query_error)?.is_some() {
             return Err(LookupError::Ambiguous);
         }

@@ -113,29 +113,32 @@ export function diffProfiles(a, b) {
   return { busyUsPerRequest: Math.round((a.busyUsPerRequest - b.busyUsPerRequest) * 100) / 100, categories: cats }
 }
 
-export function formatProfile({ native, pass, diff, runs, base = null, baseline = null }) {
+/**
+ * The profile report. `others` are extra columns beside native and pass-through:
+ * `{ label, summary, run }` each (no forwardIdentity, a baseline lib).
+ */
+export function formatProfile({ native, pass, diff, runs, others = [] }) {
   const lines = []
-  const b = base ? `, baseline lib (${baseline?.ref ?? '?'} ${baseline?.commit ?? ''}) ${base.busyUsPerRequest}` : ''
-  lines.push(`\nCPU per request (µs, busy = all samples but idle): native cache on ${native.busyUsPerRequest}${b}, pass-through ${pass.busyUsPerRequest}, difference ${diff.busyUsPerRequest}`)
+  const extra = others.map((o) => `, ${o.label} ${o.summary.busyUsPerRequest}`).join('')
+  lines.push(`\nCPU per request (µs, busy = all samples but idle): native cache on ${native.busyUsPerRequest}${extra}, pass-through ${pass.busyUsPerRequest}, difference ${diff.busyUsPerRequest}`)
   if (runs) {
-    const rb = runs.base ? `, baseline ${runs.base.rps} req/s (${runs.base.ok} ok, ${runs.base.bad} bad)` : ''
-    lines.push(`load: native ${runs.native.rps} req/s (${runs.native.ok} ok, ${runs.native.bad} bad)${rb}, pass-through ${runs.pass.rps} req/s (${runs.pass.ok} ok, ${runs.pass.bad} bad)`)
-    const cb = runs.base ? `, baseline ${runs.base.cpuUsPerRequest} µs/req` : ''
-    lines.push(`server CPU from /proc (user+system, whole process group): native ${runs.native.cpuUsPerRequest} µs/req${cb}, pass-through ${runs.pass.cpuUsPerRequest} µs/req`)
+    const load = (r) => `${r.rps} req/s (${r.ok} ok, ${r.bad} bad)`
+    lines.push(`load: native ${load(runs.native)}${others.map((o) => `, ${o.label} ${load(o.run)}`).join('')}, pass-through ${load(runs.pass)}`)
+    lines.push(`server CPU from /proc (user+system, whole process group): native ${runs.native.cpuUsPerRequest} µs/req${others.map((o) => `, ${o.label} ${o.run.cpuUsPerRequest} µs/req`).join('')}, pass-through ${runs.pass.cpuUsPerRequest} µs/req`)
   }
-  const bh = base ? ' baseline µs/req |' : ''
-  const bs = base ? ' ---: |' : ''
-  lines.push(`\n| category | native µs/req |${bh} pass-through µs/req | native − pass |`, `| --- | ---: |${bs} ---: | ---: |`)
+  const oh = others.map((o) => ` ${o.label} µs/req |`).join('')
+  const os = others.map(() => ' ---: |').join('')
+  lines.push(`\n| category | native µs/req |${oh} pass-through µs/req | native − pass |`, `| --- | ---: |${os} ---: | ---: |`)
   for (const [k, d] of Object.entries(diff.categories).sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]))) {
-    lines.push(`| ${k} | ${native.categories[k] ?? 0} |${base ? ` ${base.categories[k] ?? 0} |` : ''} ${pass.categories[k] ?? 0} | ${d} |`)
+    lines.push(`| ${k} | ${native.categories[k] ?? 0} |${others.map((o) => ` ${o.summary.categories[k] ?? 0} |`).join('')} ${pass.categories[k] ?? 0} | ${d} |`)
   }
-  lines.push(`\n| part of the auth path (inclusive) | native µs/req |${bh} pass-through µs/req |`, `| --- | ---: |${bs} ---: |`)
-  for (const [k, v] of Object.entries(native.parts)) lines.push(`| ${k} | ${v} |${base ? ` ${base.parts[k] ?? 0} |` : ''} ${pass.parts[k] ?? 0} |`)
+  lines.push(`\n| part of the auth path (inclusive) | native µs/req |${oh} pass-through µs/req |`, `| --- | ---: |${os} ---: |`)
+  for (const [k, v] of Object.entries(native.parts)) lines.push(`| ${k} | ${v} |${others.map((o) => ` ${o.summary.parts[k] ?? 0} |`).join('')} ${pass.parts[k] ?? 0} |`)
   lines.push('\ntop self time, native cache on (µs/req):')
   for (const [k, v] of native.top) lines.push(`  ${String(v).padStart(8)}  ${k}`)
-  if (base) {
-    lines.push('\ntop self time, baseline lib, cache on (µs/req):')
-    for (const [k, v] of base.top) lines.push(`  ${String(v).padStart(8)}  ${k}`)
+  for (const o of others) {
+    lines.push(`\ntop self time, ${o.label} (µs/req):`)
+    for (const [k, v] of o.summary.top) lines.push(`  ${String(v).padStart(8)}  ${k}`)
   }
   lines.push('\ntop self time, pass-through (µs/req):')
   for (const [k, v] of pass.top.slice(0, 12)) lines.push(`  ${String(v).padStart(8)}  ${k}`)

@@ -530,6 +530,12 @@ class JwtAuthorizedParams {
 
 // ---------------------------------------------------------------------------
 
+/** The path half alone (native `middlewarePath`): null (skipped) or `{ location }`. */
+function pathDecision(policy, basePath, pathname, search, origin, callbackPath) {
+  const location = native.middlewarePath(policy, basePath, pathname, search, origin, callbackPath)
+  return location === null ? null : { location }
+}
+
 /**
  * next-auth's handleMiddleware (docs/compatibility.md §5.2), decided natively.
  * Returns undefined (continue), the result of onSuccess, or a denial.
@@ -568,12 +574,10 @@ async function handleMiddleware(req, options, onSuccess) {
     } catch (err) {
       // The store's read failed (a panic caught natively): an outage, never an allow.
       dbRead.failed = err
-      const location = native.middlewarePath(policy, basePath, pathname, search, redirectOrigin ?? '', callbackPath)
-      decision = location === null ? null : { location }
+      decision = pathDecision(policy, basePath, pathname, search, redirectOrigin ?? '', callbackPath)
     }
   } else {
-    const location = native.middlewarePath(policy, basePath, pathname, search, redirectOrigin ?? '', callbackPath)
-    decision = location === null ? null : { location }
+    decision = pathDecision(policy, basePath, pathname, search, redirectOrigin ?? '', callbackPath)
   }
   if (decision === null) {
     // Skipped, but never with a client-sent identity header (item 3).

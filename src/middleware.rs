@@ -385,6 +385,22 @@ impl Policy {
         )
     }
 
+    /// The path half of a decision: `None` when step 1 lets the request
+    /// through unchecked, else the Location its denial would use.
+    /// `callback_path` is the path the callbackUrl names (a locale prefix
+    /// included).
+    pub fn denial_location(
+        &self,
+        base_path: &str,
+        pathname: &str,
+        search: &str,
+        origin: &str,
+        callback_path: &str,
+    ) -> Option<String> {
+        (self.route(base_path, pathname, search) == Route::Check)
+            .then(|| self.sign_in_location(origin, base_path, callback_path, search))
+    }
+
     /// The target when no secret is configured: `<errorPage>?error=Configuration`.
     pub fn config_error_location(&self, origin: &str, base_path: &str) -> String {
         with_param(
@@ -502,6 +518,25 @@ mod tests {
         // the decoded path routes to the auth API
         assert_eq!(p.route("", "/api/%61uth/session", ""), Route::Skip);
         assert_eq!(p.route("/app", "/api/auth/session", ""), Route::Check);
+    }
+
+    #[test]
+    fn denial_location_is_the_path_half() {
+        let p = policy();
+        assert_eq!(
+            p.denial_location(
+                "",
+                "/api/auth/session",
+                "",
+                "https://a.test",
+                "/api/auth/session"
+            ),
+            None
+        );
+        assert_eq!(
+            p.denial_location("", "/dashboard", "?x=1", "https://a.test", "/de/dashboard"),
+            Some(p.sign_in_location("https://a.test", "", "/de/dashboard", "?x=1"))
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::NameChoiceInit;
 use crate::cookies;
 use crate::error::{self, SessionError};
 use crate::explain;
-use crate::middleware::{Policy, Route};
+use crate::middleware::Policy;
 use crate::store::schema::{Mapping, MappingInput};
 use crate::store::{self, Check, SessionDb, StoreConfig, Verdict};
 use futures_util::FutureExt;
@@ -146,6 +146,10 @@ pub fn compile_session_store(init: SessionStoreInit) -> Result<External<Arc<Sess
     Ok(External::new(Arc::new(store)))
 }
 
+/// What a store's read of a request answers: a cached session (JSON text),
+/// a denial without I/O (`null`), or the Promise of a lookup.
+type SessionRead<'env> = Either3<String, Null, PromiseRaw<'env, SessionLookup>>;
+
 /// One read of a request's session, the Cookie header parsed once: the
 /// session JSON text on a cache hit, `null` for a denial decided without I/O
 /// (no or malformed cookie, negative cache), or a Promise of the lookup
@@ -157,10 +161,9 @@ pub fn session_read<'env>(
     store: &External<Arc<SessionDb>>,
     cookie: String,
 ) -> Result<Either3<String, Null, PromiseRaw<'env, SessionLookup>>> {
+    // spelled out, not `SessionRead`: napi's type generation reads this signature
     read(env, store, &cookie)
 }
-
-type SessionRead<'env> = Either3<String, Null, PromiseRaw<'env, SessionLookup>>;
 
 fn read<'env>(env: &'env Env, store: &Arc<SessionDb>, cookie: &str) -> Result<SessionRead<'env>> {
     let pending = match store.check(cookie) {
@@ -198,14 +201,13 @@ pub fn middleware_session<'env>(
     callback_path: String,
     cookie: Option<String>,
 ) -> Result<Option<Object<'env>>> {
-    if policy.route(&base_path, &pathname, &search) != Route::Check {
+    let Some(location) =
+        policy.denial_location(&base_path, &pathname, &search, &origin, &callback_path)
+    else {
         return Ok(None);
-    }
+    };
     let mut decision = Object::new(env)?;
-    decision.set(
-        "location",
-        policy.sign_in_location(&origin, &base_path, &callback_path, &search),
-    )?;
+    decision.set("location", location)?;
     decision.set("read", read(env, store, cookie.as_deref().unwrap_or(""))?)?;
     Ok(Some(decision))
 }

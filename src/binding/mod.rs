@@ -439,10 +439,7 @@ pub fn middleware_path(
     origin: String,
     callback_path: String,
 ) -> Option<String> {
-    if policy.route(&base_path, &pathname, &search) != Route::Check {
-        return None;
-    }
-    Some(policy.sign_in_location(&origin, &base_path, &callback_path, &search))
+    policy.denial_location(&base_path, &pathname, &search, &origin, &callback_path)
 }
 
 /// The Location of a denial (307 to the sign-in page with callbackUrl).

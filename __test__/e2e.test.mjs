@@ -33,6 +33,7 @@ import {
   signOut,
   startApp,
 } from '../tools/next-app.mjs'
+import { tamper } from './helpers/tokens.mjs'
 
 const IS_CI = process.env.CI === 'true'
 const SETUP_TIMEOUT = 12 * 60_000
@@ -44,16 +45,6 @@ function logFileFor(name) {
   const file = path.join(OUTPUT_DIR, `${name}.log`)
   rmSync(file, { force: true })
   return file
-}
-
-/** Flip one character in the middle of the ciphertext segment of a compact JWE. */
-function tamper(jwe) {
-  const parts = jwe.split('.')
-  assert.equal(parts.length, 5, 'session token is a 5-segment compact JWE')
-  const ct = parts[3]
-  const i = Math.floor(ct.length / 2)
-  parts[3] = ct.slice(0, i) + (ct[i] === 'A' ? 'B' : 'A') + ct.slice(i + 1)
-  return parts.join('.')
 }
 
 /** Denials must not be cacheable by shared caches (docs/security.md INV-7 / NX-8). */

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 
 import { ADMIN_USER, DEMO_USER, OUTPUT_DIR, REPO_ROOT, SESSION_COOKIE, getFreePort, request, run, signIn, startApp } from '../tools/next-app.mjs'
+import { tamper } from './helpers/tokens.mjs'
 import { APP_SECRET, assertNoRust, envWithoutRust, packagedTarballs, writePackageApp } from './helpers/package-app.mjs'
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -154,7 +155,7 @@ async function checkDecisions(url) {
 
   // A tampered cookie is a denial, not a crash.
   const bad = user.clone()
-  bad.cookies.set(SESSION_COOKIE, user.get(SESSION_COOKIE).slice(0, -4) + 'AAAA')
+  bad.cookies.set(SESSION_COOKIE, tamper(user.get(SESSION_COOKIE)))
   const tampered = await request(url, '/dashboard', { jar: bad })
   assert.equal(tampered.status, 307)
   await tampered.arrayBuffer()

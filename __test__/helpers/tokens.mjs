@@ -47,6 +47,17 @@ export async function craftJwe(plaintext, header = { alg: 'dir', enc: 'A256GCM' 
   return new jose4.CompactEncrypt(bytes).setProtectedHeader(header).encrypt(key)
 }
 
+/**
+ * The token with one character of its last segment (the signature, or the JWE tag) changed.
+ * The first character of a base64url segment carries six whole bits, so the result always
+ * decodes to different bytes; rewriting the tail instead leaves the token intact whenever it
+ * already ended that way (about 1 HS256 signature in 1,000 ends in "AA").
+ */
+export function tamper(token) {
+  const at = token.lastIndexOf('.') + 1
+  return token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1)
+}
+
 export function cookieHeader(pairs) {
   return Object.entries(pairs).map(([k, v]) => `${k}=${v}`).join('; ')
 }

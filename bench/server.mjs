@@ -16,7 +16,7 @@
 //   the same request headers through Next's own protocol: that part of their cost is
 //   Next's, and any proxy that hands headers to a route pays it.
 //
-//   node bench/server.mjs [--duration 10] [--rounds 3] [--connections 10,100] [--warmup 2]
+//   node bench/server.mjs [--duration 10] [--rounds 3] [--slice 0] [--connections 10,100] [--warmup 2]
 //                         [--modes jwt,db] [--path /api/bench-ping] [--no-install] [--keep-temp]
 //   node bench/server.mjs --profile [--profile-seconds 20] [--connections 10]
 //   --baseline <git ref> adds the same native variants (JWT, database cache on) with
@@ -24,6 +24,8 @@
 //   (the addon binary is this checkout's either way; only the JS differs).
 //   --keep-temp keeps the built apps; --reuse <that dir> runs on them again with a
 //   fresh install of next-auth-native (no rebuild: it is a server-external package).
+//   --slice S loads the servers of a mode in S-second turns instead of one run each
+//   (for a machine whose speed drifts; see How:). --variants picks rows by id.
 //
 // How: each example app is copied to a temp dir (node_modules hard-linked)
 // and gets a trivial route /api/bench-ping (inside the proxy matcher: it
@@ -38,8 +40,13 @@
 // pg_ctl, never the shared server). Load comes from autocannon (a
 // devDependency of examples/next-app); every response is checked (status 200
 // and the route's own body) before it counts, and req/s below counts only
-// those. Rounds alternate the order of the variants; ratios are per round
-// against the pass-through of the same mode and the same round.
+// those. By default each server gets one unbroken --duration run per round,
+// and the rounds rotate the order. --slice S instead gives every server of a
+// mode its --duration seconds in S-second turns that cycle through the servers
+// (the order rotates every turn and every round), so a drift in the machine's
+// speed falls on all of them alike; each turn opens its connections afresh, so
+// the p99 at 100 connections then measures mostly that ramp. Ratios are per
+// round against the pass-through of the same mode and round.
 //
 // --profile: one database-mode server (cache on) under `node --cpu-prof`, the
 // same without forwardIdentity, a pass-through one (and with --baseline the
@@ -223,6 +230,38 @@ const median = (xs) => {
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN
 }
 const r1 = (n, d = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : n)
+const total = (xs, k) => xs.reduce((a, x) => a + (x[k] ?? 0), 0)
+const txPerRequest = (runs) => {
+  const reqs = total(runs, 'requests')
+  return reqs ? r1(total(runs, 'dbTx') / reqs, 3) : undefined
+}
+
+/**
+ * One server's turns of a round as one sample: counts and CPU summed, req/s over the
+ * loaded seconds, p50/p99 the median of the turns' own (autocannon keeps no raw latencies).
+ */
+function combineTurns(turns) {
+  if (turns.length === 1) return turns[0]
+  const ok = total(turns, 'ok')
+  const bad = total(turns, 'bad')
+  const out = {
+    window: [turns[0].window[0], turns.at(-1).window[1]],
+    seconds: total(turns, 'seconds'),
+    cpuMs: total(turns, 'cpuMs'),
+    turns: turns.length,
+    p50: median(turns.map((t) => t.p50)),
+    p99: median(turns.map((t) => t.p99)),
+    requests: total(turns, 'requests'),
+    ok,
+    bad,
+    non2xx: total(turns, 'non2xx'),
+    errors: total(turns, 'errors'),
+  }
+  out.rps = r1(ok / out.seconds)
+  out.cpuUsPerRequest = r1((out.cpuMs * 1000) / Math.max(1, ok + bad))
+  if (turns.some((t) => t.dbTx !== undefined)) out.dbTx = total(turns, 'dbTx')
+  return out
+}
 
 /** RSS (MB) of a server's whole process group (`next start` and any children), from /proc. */
 function groupRssMb(pgid) {
@@ -296,6 +335,8 @@ async function load(autocannon, { url, cookie, connections, duration, pgid }) {
   const seconds = r.duration || duration
   return {
     window: [Number(t0 / 1000n), Number(t1 / 1000n)], // µs, CLOCK_MONOTONIC (V8's profile clock on Linux)
+    seconds,
+    cpuMs,
     cpuUsPerRequest: r1((cpuMs * 1000) / Math.max(1, ok + bad)),
     rps: r1(ok / seconds),
     p50: r.latency.p50,
@@ -399,6 +440,7 @@ function baselineApp(tmp, name, fromDir, ref, log) {
 export async function benchServer({
   duration = 10,
   rounds = 3,
+  slice = 0,
   connections = [10, 100],
   warmup = 2,
   modes = ['jwt', 'db'],
@@ -415,6 +457,7 @@ export async function benchServer({
   const t0 = Date.now()
   if (!(duration > 0 && duration <= 60)) throw new Error('--duration must be in (0, 60] seconds')
   if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 10)) throw new Error('--rounds must be an integer in [1, 10]')
+  if (!(slice === 0 || (slice >= 1 && slice <= duration))) throw new Error('--slice must be 0 (one run per server and round) or in [1, --duration] seconds')
   for (const c of connections) if (!(Number.isInteger(c) && c > 0 && c <= 256)) throw new Error('--connections: integers in [1, 256]')
   for (const v of variants) if (!VARIANTS[v]) throw new Error(`unknown variant ${v} (${Object.keys(VARIANTS).join(', ')})`)
   if (profile) variants = ['db:cache-on', 'db:cache-on-noid', 'db:pass']
@@ -439,6 +482,7 @@ export async function benchServer({
   const logFile = path.join(tmp, 'next.log')
   const servers = []
   const samples = []
+  const txProbes = [] // --slice: database transactions per request, from one counted run per server
   let cluster = null
   let dbName = null
   const profiles = {}
@@ -510,15 +554,40 @@ export async function benchServer({
             // alternate: rotate the order every round, reverse every other round
             const rot = group.map((_, i) => group[(i + round) % group.length])
             const order = round % 2 ? rot.reverse() : rot
-            for (const s of order) {
-              const url = s.app.url + pathname
-              if (round === 0 && warmup > 0) await load(autocannon, { url, cookie: s.cookie, connections: conns, duration: warmup })
-              const tx0 = s.mode === 'db' ? await dbTransactions(cluster.url, dbName) : 0
-              const r = await load(autocannon, { url, cookie: s.cookie, connections: conns, duration, pgid: s.app.child.pid })
-              if (s.mode === 'db') {
-                await new Promise((res) => setTimeout(res, 1100)) // let the statistics flush
-                r.dbTx = (await dbTransactions(cluster.url, dbName)) - tx0
+            if (round === 0) {
+              for (const s of order) {
+                const url = s.app.url + pathname
+                if (warmup > 0) await load(autocannon, { url, cookie: s.cookie, connections: conns, duration: warmup })
+                if (slice && s.mode === 'db') {
+                  // Interleaved slices cannot be told apart in pg_stat_database: one counted run per server.
+                  const tx0 = await dbTransactions(cluster.url, dbName)
+                  const r = await load(autocannon, { url, cookie: s.cookie, connections: conns, duration: 3 })
+                  await new Promise((res) => setTimeout(res, 1100)) // let the statistics flush
+                  txProbes.push({ variant: s.id, connections: conns, dbTx: (await dbTransactions(cluster.url, dbName)) - tx0, requests: r.requests })
+                }
               }
+            }
+            // --slice: every server of the mode gets `duration` seconds of load per round, in
+            // `slice`-second turns that cycle through the group, so a drift in the machine's
+            // speed lands on all of them alike rather than on whichever ran during it.
+            const cycles = slice ? Math.max(1, Math.round(duration / slice)) : 1
+            const turn = duration / cycles
+            const parts = new Map(order.map((s) => [s, []]))
+            for (let c = 0; c < cycles; c++) {
+              const cyc = order.map((_, i) => order[(i + c) % order.length])
+              for (const s of c % 2 ? cyc.reverse() : cyc) {
+                const url = s.app.url + pathname
+                const tx0 = s.mode === 'db' && !slice ? await dbTransactions(cluster.url, dbName) : 0
+                const r = await load(autocannon, { url, cookie: s.cookie, connections: conns, duration: turn, pgid: s.app.child.pid })
+                if (s.mode === 'db' && !slice) {
+                  await new Promise((res) => setTimeout(res, 1100)) // let the statistics flush
+                  r.dbTx = (await dbTransactions(cluster.url, dbName)) - tx0
+                }
+                parts.get(s).push(r)
+              }
+            }
+            for (const s of order) {
+              const r = combineTurns(parts.get(s))
               s.rssMax = Math.max(s.rssMax, groupRssMb(s.app.child.pid))
               samples.push({ variant: s.id, mode: s.mode, connections: conns, round, ...r })
               log(`${conns} conns, round ${round + 1}/${rounds}, ${s.id}: ${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, CPU ${r.cpuUsPerRequest} µs/req, bad ${r.bad}, errors ${r.errors}${r.dbTx !== undefined ? `, db tx ${r.dbTx}` : ''}`)
@@ -583,7 +652,7 @@ export async function benchServer({
       const { rps: ratios, p99: p99Ratios } = ratiosTo('reference')
       const fwd = ratiosTo('forwardReference')
       const server = servers.find((s) => s.id === id)
-      const sum = (k) => mine.reduce((a, s) => a + (s[k] ?? 0), 0)
+      const sum = (k) => total(mine, k)
       const reqs = sum('requests')
       rows.push({
         mode: v.mode,
@@ -610,7 +679,7 @@ export async function benchServer({
         bad: sum('bad'),
         non2xx: sum('non2xx'),
         errors: sum('errors'),
-        dbTxPerRequest: v.mode === 'db' && reqs ? r1(sum('dbTx') / reqs, 3) : undefined,
+        dbTxPerRequest: v.mode === 'db' ? txPerRequest(slice ? txProbes.filter((t) => t.variant === id && t.connections === conns) : mine) : undefined,
         rssStartMb: server?.rssStart,
         rssEndMb: server?.rssEnd,
         rssMaxMb: server?.rssMax || undefined,
@@ -623,7 +692,7 @@ export async function benchServer({
     samples,
     profile: profileReport,
     seconds,
-    config: { duration, rounds, connections, warmup, variants, path: pathname, node: process.version, nextAuthNative: 'this checkout', baseline: baseline ? { ref: baseline, commit: baselineCommit } : null },
+    config: { duration, rounds, slice, connections, warmup, variants, path: pathname, node: process.version, nextAuthNative: 'this checkout', baseline: baseline ? { ref: baseline, commit: baselineCommit } : null },
   }
 }
 
@@ -649,10 +718,20 @@ export function formatRows(rows) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({
-    options: {
+  // the usage is the header comment's own, from the first `node bench/server.mjs` line to "How:"
+  const usage = () => {
+    const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n')
+    const from = lines.findIndex((l) => l.startsWith('//   node bench/server.mjs'))
+    const to = lines.findIndex((l) => l.startsWith('// How:'))
+    return lines.slice(from, to).map((l) => l.replace(/^\/\/ ?/, '')).join('\n').trimEnd()
+  }
+  let parsed
+  try {
+    parsed = parseArgs({
+      options: {
       duration: { type: 'string', default: '10' },
       rounds: { type: 'string', default: '3' },
+      slice: { type: 'string', default: '0' },
       connections: { type: 'string', default: '10,100' },
       warmup: { type: 'string', default: '2' },
       modes: { type: 'string', default: 'jwt,db' },
@@ -664,12 +743,23 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       'profile-seconds': { type: 'string', default: '20' },
       reuse: { type: 'string' },
       baseline: { type: 'string' },
-    },
-  })
+      help: { type: 'boolean', default: false },
+      },
+    })
+  } catch (err) {
+    console.error(`${err.message}\n\n${usage()}`)
+    process.exit(2)
+  }
+  const { values } = parsed
+  if (values.help) {
+    console.log(usage())
+    process.exit(0)
+  }
   const modes = values.modes.split(',').filter(Boolean)
   const out = await benchServer({
     duration: Number(values.duration),
     rounds: Number(values.rounds),
+    slice: Number(values.slice),
     connections: values.connections.split(',').filter(Boolean).map(Number),
     warmup: Number(values.warmup),
     modes,

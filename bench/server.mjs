@@ -483,6 +483,13 @@ export async function benchServer({
   const servers = []
   const samples = []
   const txProbes = [] // --slice: database transactions per request, from one counted run per server
+  // One load with the database transactions it made (pg_stat_database, all database servers share it).
+  const countedLoad = async (opts) => {
+    const tx0 = await dbTransactions(cluster.url, dbName)
+    const r = await load(autocannon, opts)
+    await new Promise((res) => setTimeout(res, 1100)) // let the statistics flush
+    return { ...r, dbTx: (await dbTransactions(cluster.url, dbName)) - tx0 }
+  }
   let cluster = null
   let dbName = null
   const profiles = {}
@@ -559,31 +566,20 @@ export async function benchServer({
                 const url = s.app.url + pathname
                 if (warmup > 0) await load(autocannon, { url, cookie: s.cookie, connections: conns, duration: warmup })
                 if (slice && s.mode === 'db') {
-                  // Interleaved slices cannot be told apart in pg_stat_database: one counted run per server.
-                  const tx0 = await dbTransactions(cluster.url, dbName)
-                  const r = await load(autocannon, { url, cookie: s.cookie, connections: conns, duration: 3 })
-                  await new Promise((res) => setTimeout(res, 1100)) // let the statistics flush
-                  txProbes.push({ variant: s.id, connections: conns, dbTx: (await dbTransactions(cluster.url, dbName)) - tx0, requests: r.requests })
+                  // Interleaved turns cannot be told apart in pg_stat_database: one counted run per server.
+                  txProbes.push({ variant: s.id, connections: conns, ...(await countedLoad({ url, cookie: s.cookie, connections: conns, duration: 3 })) })
                 }
               }
             }
-            // --slice: every server of the mode gets `duration` seconds of load per round, in
-            // `slice`-second turns that cycle through the group, so a drift in the machine's
-            // speed lands on all of them alike rather than on whichever ran during it.
+            // --slice: the round's seconds in turns that cycle through the group (see How:)
             const cycles = slice ? Math.max(1, Math.round(duration / slice)) : 1
             const turn = duration / cycles
             const parts = new Map(order.map((s) => [s, []]))
             for (let c = 0; c < cycles; c++) {
               const cyc = order.map((_, i) => order[(i + c) % order.length])
               for (const s of c % 2 ? cyc.reverse() : cyc) {
-                const url = s.app.url + pathname
-                const tx0 = s.mode === 'db' && !slice ? await dbTransactions(cluster.url, dbName) : 0
-                const r = await load(autocannon, { url, cookie: s.cookie, connections: conns, duration: turn, pgid: s.app.child.pid })
-                if (s.mode === 'db' && !slice) {
-                  await new Promise((res) => setTimeout(res, 1100)) // let the statistics flush
-                  r.dbTx = (await dbTransactions(cluster.url, dbName)) - tx0
-                }
-                parts.get(s).push(r)
+                const opts = { url: s.app.url + pathname, cookie: s.cookie, connections: conns, duration: turn, pgid: s.app.child.pid }
+                parts.get(s).push(s.mode === 'db' && !slice ? await countedLoad(opts) : await load(autocannon, opts))
               }
             }
             for (const s of order) {

@@ -142,12 +142,14 @@ export declare function middlewareDecide(policy: ExternalObject<Policy>, reader:
 export declare function middlewarePath(policy: ExternalObject<Policy>, basePath: string, pathname: string, search: string, origin: string, callbackPath: string): string | null
 
 /**
- * One call per `withAuth` decision in database mode: `null` when the path
- * needs no session (skipped); else `{ location, read }`, the sign-in
- * Location for a denial and the store's read of the request (as
- * `sessionRead` answers it: text, `null`, or the Promise of a lookup).
+ * One call per `withAuth` decision in database mode, in the shape of
+ * `middlewareDecide`: `null` when the path needs no session (skipped); the
+ * session JSON text on a cache hit (the allow path builds no object and no
+ * Location); else `{ location, read }`, the sign-in Location for a denial
+ * and the store's read of the request (`null`, a denial decided without I/O,
+ * or the Promise of a lookup, as `sessionRead` answers them).
  */
-export declare function middlewareSession(policy: ExternalObject<Policy>, store: ExternalObject<SessionDb>, basePath: string, pathname: string, search: string, origin: string, callbackPath: string, cookie?: string | undefined | null): object | null
+export declare function middlewareSession(policy: ExternalObject<Policy>, store: ExternalObject<SessionDb>, basePath: string, pathname: string, search: string, origin: string, callbackPath: string, cookie?: string | undefined | null): string | object | null
 
 /** Why the reader reads the names it reads (see `error::NameChoice`). */
 export interface NameChoiceInit {

@@ -3,7 +3,8 @@
 // "One withAuth"): JWT mode decides in one native call, whether the path is
 // skipped, allowed or denied; an `authorized` callback that denies a valid
 // token adds the Location call, forwardIdentity adds the MAC. Database mode:
-// one call too, the Cookie header parsed once, a cache miss continuing as
+// one call too, the Cookie header parsed once, a cache hit answered as text
+// (the Location only when a callback denies it), a cache miss continuing as
 // that call's own Promise. Counted on the real addon by wrapping its exports.
 
 import { test, before, after } from 'node:test'
@@ -98,6 +99,11 @@ test('database mode: one native call per decision, hit, miss or denied; verifySe
     const hit = await crossings({ session: session(60_000) }, '/dashboard', token)
     assert.equal(hit.res, undefined, 'allowed from the cache')
     assert.deepEqual(hit.calls, ['middlewareSession'])
+    // A cache hit answers the session text alone (no Location): a callback that denies it builds the Location.
+    const refused = await crossings({ session: session(60_000), callbacks: { authorized: () => false } }, '/dashboard', token)
+    assert.equal(refused.res.status, 307)
+    assert.equal(refused.res.headers.get('location'), 'http://localhost:3000/api/auth/signin?callbackUrl=%2Fdashboard')
+    assert.deepEqual(refused.calls, ['middlewareSession', 'signInLocation'], 'a callback denying a cached session builds the Location')
     const miss = await crossings({ session: session(0) }, '/dashboard', token)
     assert.equal(miss.res, undefined, 'allowed after the lookup')
     assert.deepEqual(miss.calls, ['middlewareSession'], 'a miss continues as the same call\'s Promise')

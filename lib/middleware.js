@@ -530,6 +530,9 @@ class JwtAuthorizedParams {
 
 // ---------------------------------------------------------------------------
 
+/** An `authorized` callback may answer a boolean or a Promise of one; only the latter costs an await. */
+const isThenable = (v) => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function'
+
 /** The path half alone (native `middlewarePath`): null (skipped) or `{ location }`. */
 function pathDecision(policy, basePath, pathname, search, origin, callbackPath) {
   const location = native.middlewarePath(policy, basePath, pathname, search, origin, callbackPath)
@@ -542,10 +545,11 @@ function pathDecision(policy, basePath, pathname, search, origin, callbackPath) 
  *
  * One native call per decision: `middlewareDecide` in JWT mode (the path
  * rule, the token read and, without a token, the sign-in Location),
- * `middlewareSession` in database mode (the path rule, the Location and the
- * store's read; a cache miss continues as that read's Promise).
+ * `middlewareSession` in database mode (the path rule, the store's read and,
+ * without a cached session, the Location; a cache miss continues as that
+ * read's Promise). Both answer the allow path with text alone.
  * `signInLocation` runs only when an `authorized` callback denies a valid
- * token, and `signIdentity` only with forwardIdentity.
+ * session, and `signIdentity` only with forwardIdentity.
  */
 async function handleMiddleware(req, options, onSuccess) {
   checkMiddlewareOptionsOnce(options) // CONFIG_INVALID (withAuth(req, options): on first use)
@@ -563,8 +567,9 @@ async function handleMiddleware(req, options, onSuccess) {
   const secret = db && !spec ? undefined : appSecret(options)
   const read = db ? null : nativeRead(req, options, secret)
   const dbRead = db ? databaseRead(req, options, db, logger) : null
-  // One native call: null (skipped); JWT: the claims text or { location };
-  // database: { location, read }, read as sessionRead answers.
+  // One native call: null (skipped); text (JWT: the claims; database: the
+  // cached session); or { location } (JWT) / { location, read } (database, read
+  // as sessionRead answers a request it cannot answer from the cache).
   let decision
   if (read !== null) {
     decision = native.middlewareDecide(policy, read.reader, basePath, pathname, search, redirectOrigin ?? '', callbackPath, read.cookie, read.authorization)
@@ -583,8 +588,8 @@ async function handleMiddleware(req, options, onSuccess) {
     // Skipped, but never with a client-sent identity header (item 3).
     return spec && hasIdentityHeaders(req.headers) ? withIdentity(req, spec, null, null, undefined) : undefined
   }
-  const claims = typeof decision === 'string' ? decision : null
-  const location = typeof decision === 'string' ? undefined : decision.location
+  const text = typeof decision === 'string' ? decision : null
+  const location = text === null ? decision.location : undefined
   if (!redirectOrigin) {
     throw new TypeError('withAuth: the request has no nextUrl.origin and NEXTAUTH_URL is not set, so no sign-in redirect can be built')
   }
@@ -595,19 +600,21 @@ async function handleMiddleware(req, options, onSuccess) {
   if (db) {
     let r = dbRead === null ? CONFIG_DENIED
       : dbRead.failed ? sessionInternal.storeFailed(logger, dbRead.failed)
-      : sessionInternal.answerOf(dbRead.params, dbRead.store, dbRead.cookie, decision.read)
+      : sessionInternal.answerOf(dbRead.params, dbRead.store, dbRead.cookie, text ?? decision.read)
     if (typeof r.then === 'function') r = await r // a cache miss: the lookup runs off the event loop
     session = r.session
     storeDown = r.unavailable
     const cb = options?.callbacks?.authorized
-    authorized = (cb ? await cb({ req, token, session, storeUnavailable: storeDown }) : undefined) ?? !!session
+    authorized = cb ? cb({ req, token, session, storeUnavailable: storeDown }) : undefined
+    if (isThenable(authorized)) authorized = await authorized
+    authorized ??= !!session
   } else {
     if (!secret) {
       logger.error?.('[next-auth][error][NO_SECRET]', '\nhttps://next-auth.js.org/errors#no_secret')
       return redirect(native.configErrorLocation(policy, redirectOrigin, basePath))
     }
     if (read !== null) {
-      token = claims === null ? null : JSON.parse(claims)
+      token = text === null ? null : JSON.parse(text)
       if (token === null) jwt._internal.debugDenied(read.params, read.reader)
     } else {
       token = await jwt.getToken({
@@ -622,7 +629,9 @@ async function handleMiddleware(req, options, onSuccess) {
       })
     }
     const cb = options?.callbacks?.authorized
-    authorized = (cb ? await cb(new JwtAuthorizedParams(req, token)) : undefined) ?? !!token
+    authorized = cb ? cb(new JwtAuthorizedParams(req, token)) : undefined
+    if (isThenable(authorized)) authorized = await authorized
+    authorized ??= !!token
   }
   if (authorized) {
     const res = onSuccess ? (db ? await onSuccess(token, session) : await onSuccess(token)) : undefined
@@ -710,7 +719,7 @@ function withAuth(...args) {
   }
   const options = args[0]
   checkOptions(options)
-  return async (...a) => handleMiddleware(a[0], options)
+  return (req) => handleMiddleware(req, options)
 }
 
 function requestOf(reqOrHeaders, name) {

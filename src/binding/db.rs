@@ -7,11 +7,11 @@ use super::NameChoiceInit;
 use crate::cookies;
 use crate::error::{self, SessionError};
 use crate::explain;
-use crate::middleware::Policy;
+use crate::middleware::{Policy, Route};
 use crate::store::schema::{Mapping, MappingInput};
 use crate::store::{self, Check, SessionDb, StoreConfig, Verdict};
 use futures_util::FutureExt;
-use napi::bindgen_prelude::{Either3, External, Null, Object, PromiseRaw};
+use napi::bindgen_prelude::{Either, Either3, External, Null, Object, PromiseRaw};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use std::panic::AssertUnwindSafe;
@@ -184,10 +184,12 @@ fn read<'env>(env: &'env Env, store: &Arc<SessionDb>, cookie: &str) -> Result<Se
     .map(Either3::C)
 }
 
-/// One call per `withAuth` decision in database mode: `null` when the path
-/// needs no session (skipped); else `{ location, read }`, the sign-in
-/// Location for a denial and the store's read of the request (as
-/// `sessionRead` answers it: text, `null`, or the Promise of a lookup).
+/// One call per `withAuth` decision in database mode, in the shape of
+/// `middlewareDecide`: `null` when the path needs no session (skipped); the
+/// session JSON text on a cache hit (the allow path builds no object and no
+/// Location); else `{ location, read }`, the sign-in Location for a denial
+/// and the store's read of the request (`null`, a denial decided without I/O,
+/// or the Promise of a lookup, as `sessionRead` answers them).
 #[napi(catch_unwind)]
 #[allow(clippy::too_many_arguments)]
 pub fn middleware_session<'env>(
@@ -200,16 +202,21 @@ pub fn middleware_session<'env>(
     origin: String,
     callback_path: String,
     cookie: Option<String>,
-) -> Result<Option<Object<'env>>> {
-    let Some(location) =
-        policy.denial_location(&base_path, &pathname, &search, &origin, &callback_path)
-    else {
+) -> Result<Option<Either<String, Object<'env>>>> {
+    if policy.route(&base_path, &pathname, &search) != Route::Check {
         return Ok(None);
+    }
+    let read = match read(env, store, cookie.as_deref().unwrap_or(""))? {
+        Either3::A(json) => return Ok(Some(Either::A(json))),
+        other => other,
     };
     let mut decision = Object::new(env)?;
-    decision.set("location", location)?;
-    decision.set("read", read(env, store, cookie.as_deref().unwrap_or(""))?)?;
-    Ok(Some(decision))
+    decision.set(
+        "location",
+        policy.sign_in_location(&origin, &base_path, &callback_path, &search),
+    )?;
+    decision.set("read", read)?;
+    Ok(Some(Either::B(decision)))
 }
 
 /// A lookup with a panic caught: a panic inside it is a denial with one log

@@ -16,16 +16,18 @@
 //   the same request headers through Next's own protocol: that part of their cost is
 //   Next's, and any proxy that hands headers to a route pays it.
 //
-//   node bench/server.mjs [--duration 10] [--rounds 3] [--slice 0] [--connections 10,100] [--warmup 2]
-//                         [--modes jwt,db] [--path /api/bench-ping] [--no-install] [--keep-temp]
+//   node bench/server.mjs [--duration 10] [--rounds 3] [--slice 2] [--connections 10,100] [--warmup 3]
+//                         [--modes jwt,db] [--variants id,…] [--path /api/bench-ping] [--no-install] [--keep-temp]
 //   node bench/server.mjs --profile [--profile-seconds 20] [--connections 10]
-//   --baseline <git ref> adds the same native variants (JWT, database cache on) with
-//   lib/ as it is at <ref>, in the same run and rounds: before/after on one machine state
-//   (the addon binary is this checkout's either way; only the JS differs).
+//   --baseline <git ref> adds the native variants (JWT and database, with and without
+//   forwardIdentity) again with next-auth-native as it was at <ref>: its lib/, its loader
+//   and its addon, built with cargo into target/bench-baseline/. Same run, same rounds:
+//   a before/after on one machine state.
 //   --keep-temp keeps the built apps; --reuse <that dir> runs on them again with a
 //   fresh install of next-auth-native (no rebuild: it is a server-external package).
-//   --slice S loads the servers of a mode in S-second turns instead of one run each
-//   (for a machine whose speed drifts; see How:). --variants picks rows by id.
+//   --slice S gives each server its --duration seconds of a round in S-second turns
+//   that cycle through the servers of a mode (0: one turn of --duration). --variants
+//   picks rows by id.
 //
 // How: each example app is copied to a temp dir (node_modules hard-linked)
 // and gets a trivial route /api/bench-ping (inside the proxy matcher: it
@@ -37,21 +39,27 @@
 // is only the chosen function. Every variant runs as its own `next start`
 // (127.0.0.1 only), signed in through the real next-auth flows; database
 // mode runs on a throw-away PostgreSQL cluster this script starts (initdb +
-// pg_ctl, never the shared server). Load comes from autocannon (a
-// devDependency of examples/next-app); every response is checked (status 200
-// and the route's own body) before it counts, and req/s below counts only
-// those. By default each server gets one unbroken --duration run per round,
-// and the rounds rotate the order. --slice S instead gives every server of a
-// mode its --duration seconds in S-second turns that cycle through the servers
-// (the order rotates every turn and every round), so a drift in the machine's
-// speed falls on all of them alike; each turn opens its connections afresh, so
-// the p99 at 100 connections then measures mostly that ramp. Ratios are per
-// round against the pass-through of the same mode and round.
+// pg_ctl, never the shared server).
 //
-// --profile: one database-mode server (cache on) under `node --cpu-prof`, the
-// same without forwardIdentity, a pass-through one (and with --baseline the
-// baseline's cache-on one), each
-// loaded for --profile-seconds; prints where the CPU time per request goes
+// Load (bench/load.mjs): each server gets --connections keep-alive connections
+// (autocannon's HTTP client), all opened and answered once before anything is
+// timed, and kept open, parked, while other servers take their turns (the
+// servers start with a long --keepAliveTimeout so they do not close them). A
+// turn opens one server's gate: every connection keeps one request in flight
+// for the turn's seconds. A response counts only when it is the route's own
+// answer (status 200, body "ok"); any other answer is "bad", wherever it falls.
+// req/s counts the good answers inside the turn; p50/p99 are over every answer
+// of a round's turns. The turns of a round cycle through the servers of a mode
+// (the order rotates every turn and every round), so a drift in the machine's
+// speed falls on all of them alike. Ratios are per round against the
+// pass-through of the same mode and round. Database transactions per request
+// come from one counted 3 s turn per server (pg_stat_database cannot tell
+// interleaved turns apart).
+//
+// --profile: the database-mode servers (cache on with and without
+// forwardIdentity, the forwarding pass-through, the pass-through, and with
+// --baseline the baseline's) under `node --cpu-prof`, each loaded for
+// --profile-seconds in one turn; prints where the CPU time per request goes
 // (bench/profile.mjs).
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -79,9 +87,14 @@ import {
   startApp,
 } from '../tools/next-app.mjs'
 import { query, startCluster } from '../tools/pg.mjs'
+import { binaryName, hostTarget } from '../scripts/package.mjs'
 import { summarizeProfile, formatProfile, diffProfiles } from './profile.mjs'
+import { openLoad, percentiles } from './load.mjs'
 
 const DB_APP_DIR = path.join(REPO_ROOT, 'examples', 'next-app-db')
+// The load's connections stay open, idle, while the other servers take their turns (bench/load.mjs):
+// longer than Node's default 5 s keep-alive, which would close them and make the next turn open new ones.
+const NEXT_START_ARGS = ['--keepAliveTimeout', String(3600_000)]
 const BENCH_PATH = '/api/bench-ping'
 const BODY = 'ok'
 
@@ -214,9 +227,7 @@ export const VARIANTS = {
   'jwt:pass': { mode: 'jwt', label: 'pass-through', proxy: 'pass', env: {}, reference: true },
   'jwt:pass-forward': { mode: 'jwt', label: 'pass-through forwarding request headers', proxy: 'pass-forward', env: {}, forwardReference: true },
   'jwt:pass-again': { mode: 'jwt', label: 'pass-through again, a second server (A/A: the noise floor)', proxy: 'pass', env: {}, noAuth: true },
-  'jwt:native-base': { mode: 'jwt', label: 'next-auth-native, baseline lib', proxy: 'native', env: {}, base: true },
   'db:cache-on': { mode: 'db', label: 'native, cache on (2 s), forwardIdentity (the example)', proxy: 'native', env: { SESSION_CACHE_TTL_MS: '2000' } },
-  'db:cache-on-base': { mode: 'db', label: 'native, cache on (2 s), baseline lib', proxy: 'native', env: { SESSION_CACHE_TTL_MS: '2000' }, base: true },
   'db:cache-on-noid': { mode: 'db', label: 'native, cache on, no forwardIdentity', proxy: 'native-noid', env: { SESSION_CACHE_TTL_MS: '2000' } },
   'db:cache-off': { mode: 'db', label: 'native, cache off, forwardIdentity', proxy: 'native', env: { SESSION_CACHE_TTL_MS: '0' } },
   'db:fetch': { mode: 'db', label: 'fetch /api/auth/session', proxy: 'fetch', env: {} },
@@ -225,6 +236,10 @@ export const VARIANTS = {
   'db:pass-again': { mode: 'db', label: 'pass-through again, a second server (A/A: the noise floor)', proxy: 'pass', env: {}, noAuth: true },
 }
 
+// --baseline: the native variants again, with next-auth-native (lib/ and the addon) as it was at a git ref.
+const BASELINED = ['jwt:native', 'jwt:native-noid', 'db:cache-on', 'db:cache-on-noid']
+for (const id of BASELINED) VARIANTS[`${id}-base`] = { ...VARIANTS[id], label: `${VARIANTS[id].label}, baseline`, base: true }
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN
@@ -232,33 +247,32 @@ const median = (xs) => {
 const r1 = (n, d = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : n)
 const total = (xs, k) => xs.reduce((a, x) => a + (x[k] ?? 0), 0)
 const txPerRequest = (runs) => {
-  const reqs = total(runs, 'requests')
+  const reqs = total(runs, 'answered')
   return reqs ? r1(total(runs, 'dbTx') / reqs, 3) : undefined
 }
 
 /**
  * One server's turns of a round as one sample: counts and CPU summed, req/s over the
- * loaded seconds, p50/p99 the median of the turns' own (autocannon keeps no raw latencies).
+ * loaded seconds, p50/p99 over every answer of the round's turns.
  */
 function combineTurns(turns) {
-  if (turns.length === 1) return turns[0]
   const ok = total(turns, 'ok')
-  const bad = total(turns, 'bad')
+  const answered = total(turns, 'answered')
   const out = {
     window: [turns[0].window[0], turns.at(-1).window[1]],
     seconds: total(turns, 'seconds'),
     cpuMs: total(turns, 'cpuMs'),
     turns: turns.length,
-    p50: median(turns.map((t) => t.p50)),
-    p99: median(turns.map((t) => t.p99)),
-    requests: total(turns, 'requests'),
+    ...percentiles(turns.flatMap((t) => t.latencies)),
+    requests: answered,
     ok,
-    bad,
+    bad: total(turns, 'bad'),
     non2xx: total(turns, 'non2xx'),
     errors: total(turns, 'errors'),
+    reconnects: total(turns, 'reconnects'),
   }
   out.rps = r1(ok / out.seconds)
-  out.cpuUsPerRequest = r1((out.cpuMs * 1000) / Math.max(1, ok + bad))
+  out.cpuUsPerRequest = r1((out.cpuMs * 1000) / Math.max(1, answered))
   if (turns.some((t) => t.dbTx !== undefined)) out.dbTx = total(turns, 'dbTx')
   return out
 }
@@ -304,49 +318,19 @@ async function dbTransactions(adminUrl, db) {
   return Number(rows[0]?.n ?? 0)
 }
 
+/** Status 200 and the route's own body: anything else (a denial, an error page, a redirect) is "bad". */
+const isOk = (status, body) => status === 200 && String(body) === BODY
+
 /**
- * One autocannon run; counts a response only when it is the route's own
- * answer (status 200, body "ok"): a denial, an error page or a redirect is "bad".
+ * One turn of a server's open load (bench/load.mjs): `seconds` with its
+ * connections' requests in flight, and the server's CPU from the gate's
+ * opening until the last answer (per answered request).
  */
-async function load(autocannon, { url, cookie, connections, duration, pgid }) {
-  let ok = 0
-  let bad = 0
-  const u = new URL(url)
-  const cpu0 = pgid ? groupCpuMs(pgid) : 0
-  const t0 = process.hrtime.bigint()
-  const r = await autocannon({
-    url: u.origin,
-    connections,
-    duration,
-    requests: [
-      {
-        method: 'GET',
-        path: u.pathname,
-        headers: { cookie },
-        onResponse(status, body) {
-          if (status === 200 && String(body) === BODY) ok++
-          else bad++
-        },
-      },
-    ],
-  })
-  const t1 = process.hrtime.bigint()
-  const cpuMs = pgid ? groupCpuMs(pgid) - cpu0 : NaN
-  const seconds = r.duration || duration
-  return {
-    window: [Number(t0 / 1000n), Number(t1 / 1000n)], // µs, CLOCK_MONOTONIC (V8's profile clock on Linux)
-    seconds,
-    cpuMs,
-    cpuUsPerRequest: r1((cpuMs * 1000) / Math.max(1, ok + bad)),
-    rps: r1(ok / seconds),
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    requests: r.requests.total,
-    ok,
-    bad,
-    non2xx: r.non2xx,
-    errors: r.errors + r.timeouts,
-  }
+async function load(server, seconds) {
+  const cpu0 = groupCpuMs(server.app.child.pid)
+  const r = await server.load.run(seconds)
+  const cpuMs = groupCpuMs(server.app.child.pid) - cpu0
+  return { ...r, cpuMs, cpuUsPerRequest: r1((cpuMs * 1000) / Math.max(1, r.answered)), rps: r1(r.ok / r.seconds), ...percentiles(r.latencies) }
 }
 
 async function expectStatus(app, pathname, headers, allowed, what) {
@@ -365,7 +349,7 @@ async function startProfiled(appDir, { env, profileDir }) {
   const port = await getFreePort()
   const url = `http://127.0.0.1:${port}`
   const bin = path.join(appDir, 'node_modules', 'next', 'dist', 'bin', 'next')
-  const args = ['--cpu-prof', '--cpu-prof-interval', '200', `--cpu-prof-dir=${profileDir}`, bin, 'start', '-p', String(port), '-H', '127.0.0.1']
+  const args = ['--cpu-prof', '--cpu-prof-interval', '200', `--cpu-prof-dir=${profileDir}`, bin, 'start', '-p', String(port), '-H', '127.0.0.1', ...NEXT_START_ARGS]
   const child = spawn(process.execPath, args, { cwd: appDir, env: childEnv({ PORT: String(port), NEXTAUTH_URL: url, ...env }), stdio: 'ignore', detached: true })
   const exited = new Promise((r) => child.once('exit', r))
   for (let i = 0; ; i++) {
@@ -397,9 +381,12 @@ async function prepareApp(tmp, name, from, proxySource, logFile, log, reuse) {
   const dir = path.join(tmp, name)
   if (reuse && existsSync(path.join(dir, '.next'))) {
     // A kept build (--reuse): next-auth-native is loaded from node_modules at run time
-    // (serverExternalPackages), so a fresh install of it needs no rebuild.
-    rmSync(path.join(dir, 'node_modules', 'next-auth-native'), { recursive: true, force: true })
-    execFileSync('cp', ['-a', path.join(from, 'node_modules', 'next-auth-native'), path.join(dir, 'node_modules', 'next-auth-native')])
+    // (serverExternalPackages), so a fresh install of it (its lib and its platform
+    // package's addon) needs no rebuild.
+    for (const pkg of ['next-auth-native', `next-auth-native-${hostTarget()}`]) {
+      rmSync(path.join(dir, 'node_modules', pkg), { recursive: true, force: true })
+      execFileSync('cp', ['-a', path.join(from, 'node_modules', pkg), path.join(dir, 'node_modules', pkg)])
+    }
     log(`${name}: reusing the build in ${dir}`)
     return dir
   }
@@ -413,10 +400,35 @@ async function prepareApp(tmp, name, from, proxySource, logFile, log, reuse) {
 }
 
 /**
- * A copy of a built app (`.next` copied, node_modules hard-linked) whose
- * next-auth-native has lib/ as it is at git `ref`: the baseline variants.
+ * The addon as it was at git `ref`: its Rust sources, built with cargo into
+ * target/bench-baseline/ (incremental from one run to the next). Returns the
+ * shared library's path.
  */
-function baselineApp(tmp, name, fromDir, ref, log) {
+function baselineAddon(ref, log) {
+  const commit = execFileSync('git', ['-C', REPO_ROOT, 'rev-parse', ref], { encoding: 'utf8' }).trim()
+  const root = path.join(REPO_ROOT, 'target', 'bench-baseline')
+  const src = path.join(root, `src-${commit.slice(0, 12)}`)
+  if (!existsSync(path.join(src, 'Cargo.toml'))) {
+    mkdirSync(src, { recursive: true })
+    execFileSync('tar', ['-x', '-C', src], { input: execFileSync('git', ['-C', REPO_ROOT, 'archive', commit, 'Cargo.toml', 'Cargo.lock', 'build.rs', 'src']) })
+  }
+  log(`building the addon at ${ref} (${commit.slice(0, 7)}) with cargo…`)
+  const target = path.join(root, 'target')
+  execFileSync('cargo', ['build', '-q', '--release', '--locked', '--lib', '--manifest-path', path.join(src, 'Cargo.toml')], {
+    env: { ...process.env, CARGO_TARGET_DIR: target },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const lib = { darwin: 'libnext_auth_native.dylib', win32: 'next_auth_native.dll' }[process.platform] ?? 'libnext_auth_native.so'
+  return path.join(target, 'release', lib)
+}
+
+/**
+ * A copy of a built app (`.next` copied, node_modules hard-linked) whose
+ * next-auth-native is as it was at git `ref`: its lib/, its loader and the
+ * addon built from its sources (`addon`, beside the loader, which tries a
+ * local binary first). The baseline variants run on it.
+ */
+function baselineApp(tmp, name, fromDir, ref, addon, log) {
   const dir = path.join(tmp, name)
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir)
@@ -427,10 +439,11 @@ function baselineApp(tmp, name, fromDir, ref, log) {
   rmSync(pkg, { recursive: true, force: true }) // hard links: never write through them
   execFileSync('cp', ['-a', path.join(fromDir, 'node_modules', 'next-auth-native'), pkg])
   rmSync(path.join(pkg, 'lib'), { recursive: true, force: true })
-  const archive = execFileSync('git', ['-C', REPO_ROOT, 'archive', ref, 'lib'])
+  const archive = execFileSync('git', ['-C', REPO_ROOT, 'archive', ref, 'lib', 'index.js'])
   execFileSync('tar', ['-x', '-C', pkg], { input: archive })
+  execFileSync('cp', [addon, path.join(pkg, binaryName(hostTarget()))])
   const commit = execFileSync('git', ['-C', REPO_ROOT, 'rev-parse', '--short', ref], { encoding: 'utf8' }).trim()
-  log(`${name}: ${fromDir} with lib/ at ${ref} (${commit})`)
+  log(`${name}: ${fromDir} with next-auth-native at ${ref} (${commit}): lib/, index.js and the addon`)
   return { dir, commit }
 }
 
@@ -440,9 +453,9 @@ function baselineApp(tmp, name, fromDir, ref, log) {
 export async function benchServer({
   duration = 10,
   rounds = 3,
-  slice = 0,
+  slice = 2,
   connections = [10, 100],
-  warmup = 2,
+  warmup = 3,
   modes = ['jwt', 'db'],
   variants = Object.keys(VARIANTS).filter((v) => modes.includes(VARIANTS[v].mode)),
   pathname = BENCH_PATH,
@@ -457,12 +470,13 @@ export async function benchServer({
   const t0 = Date.now()
   if (!(duration > 0 && duration <= 60)) throw new Error('--duration must be in (0, 60] seconds')
   if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 10)) throw new Error('--rounds must be an integer in [1, 10]')
-  if (!(slice === 0 || (slice >= 1 && slice <= duration))) throw new Error('--slice must be 0 (one run per server and round) or in [1, --duration] seconds')
+  if (!(slice === 0 || (slice >= 0.5 && slice <= duration))) throw new Error('--slice must be 0 (one turn per server and round) or in [0.5, --duration] seconds')
   for (const c of connections) if (!(Number.isInteger(c) && c > 0 && c <= 256)) throw new Error('--connections: integers in [1, 256]')
   for (const v of variants) if (!VARIANTS[v]) throw new Error(`unknown variant ${v} (${Object.keys(VARIANTS).join(', ')})`)
-  if (profile) variants = ['db:cache-on', 'db:cache-on-noid', 'db:pass']
+  if (profile) variants = ['db:cache-on', 'db:cache-on-noid', 'db:pass-forward', 'db:pass']
   if (baseline) {
-    for (const [mine, base] of [['jwt:native', 'jwt:native-base'], ['db:cache-on', 'db:cache-on-base']]) {
+    for (const mine of BASELINED) {
+      const base = `${mine}-base`
       if (variants.includes(mine) && !variants.includes(base)) variants.splice(variants.indexOf(mine) + 1, 0, base)
     }
   } else {
@@ -475,18 +489,18 @@ export async function benchServer({
     await installApp(EXAMPLE_DIR) // JWT mode's app, and autocannon (its devDependency) for both modes
     if (usedModes.includes('db')) await installApp(DB_APP_DIR)
   }
-  const autocannon = requireFromApp('autocannon')
+  const Client = requireFromApp('autocannon/lib/httpClient') // see bench/load.mjs
 
   const tmp = reuse ?? mkdtempSync(path.join(tmpdir(), 'nan-bench-server-'))
   if (reuse) keepTemp = true
   const logFile = path.join(tmp, 'next.log')
   const servers = []
   const samples = []
-  const txProbes = [] // --slice: database transactions per request, from one counted run per server
-  // One load with the database transactions it made (pg_stat_database, all database servers share it).
-  const countedLoad = async (opts) => {
+  const txProbes = [] // database transactions per request, from one counted turn per server
+  // One turn with the database transactions it made (pg_stat_database, all database servers share it).
+  const countedLoad = async (server) => {
     const tx0 = await dbTransactions(cluster.url, dbName)
-    const r = await load(autocannon, opts)
+    const { latencies, ...r } = await load(server, 3)
     await new Promise((res) => setTimeout(res, 1100)) // let the statistics flush
     return { ...r, dbTx: (await dbTransactions(cluster.url, dbName)) - tx0 }
   }
@@ -498,7 +512,10 @@ export async function benchServer({
     const dirs = {}
     if (usedModes.includes('jwt')) dirs.jwt = await prepareApp(tmp, 'jwt', EXAMPLE_DIR, JWT_PROXY, logFile, log, reuse)
     if (usedModes.includes('db')) dirs.db = await prepareApp(tmp, 'db', DB_APP_DIR, DB_PROXY, logFile, log, reuse)
-    if (baseline) for (const mode of usedModes) baselineCommit = baselineApp(tmp, `${mode}-base`, dirs[mode], baseline, log).commit
+    if (baseline) {
+      const addon = baselineAddon(baseline, log)
+      for (const mode of usedModes) baselineCommit = baselineApp(tmp, `${mode}-base`, dirs[mode], baseline, addon, log).commit
+    }
     if (usedModes.includes('db')) {
       log('database mode: starting a throw-away PostgreSQL cluster…')
       cluster = await startCluster()
@@ -511,25 +528,19 @@ export async function benchServer({
     const linkFile = path.join(tmp, 'magic-links.jsonl')
 
     let dbCookie = null
-    for (const id of variants) {
-      const v = VARIANTS[id]
-      const env = { NEXTAUTH_SECRET: secrets[v.mode], BENCH_PROXY: v.proxy, ...v.env }
-      if (v.mode === 'db') Object.assign(env, { DATABASE_URL: dbUrl, MAGIC_LINK_FILE: linkFile })
-      let profileDir = null
-      if (profile) {
-        profileDir = path.join(tmp, `profile-${id.replace(':', '-')}-${Date.now()}`)
-        mkdirSync(profileDir, { recursive: true })
-        profiles[id] = profileDir
-      }
+    // Starts a server's process (again): on the first start it signs in; every start passes the same checks.
+    const start = async (server) => {
+      const { id } = server
       log(`${id}: next start…`)
-      const appDir = v.base ? path.join(tmp, `${v.mode}-base`) : dirs[v.mode]
-      const app = profile ? await startProfiled(appDir, { env, profileDir }) : await startApp(appDir, { env, logFile })
-      const server = { id, ...v, app, rssStart: null, rssEnd: null, rssMax: 0 }
-      servers.push(server)
-      if (v.mode === 'jwt') {
+      const appDir = server.base ? path.join(tmp, `${server.mode}-base`) : dirs[server.mode]
+      server.app = profile
+        ? await startProfiled(appDir, { env: server.env, profileDir: profiles[id] })
+        : await startApp(appDir, { env: server.env, logFile, args: NEXT_START_ARGS })
+      const { app } = server
+      if (server.cookie === undefined && server.mode === 'jwt') {
         const jar = await signIn(app.url, DEMO_USER)
         server.cookie = `${SESSION_COOKIE}=${jar.get(SESSION_COOKIE)}`
-      } else {
+      } else if (server.cookie === undefined) {
         if (!dbCookie) {
           const { token } = await signInByEmail(app.url, linkFile, 'bench@example.com')
           if (!token) throw new Error('magic-link sign-in did not set a session cookie')
@@ -538,57 +549,75 @@ export async function benchServer({
         server.cookie = dbCookie
       }
       // Sanity: the proxy decides (a denial without the cookie, except pass-through) and allows with it.
-      await expectStatus(app, pathname, {}, v.reference || v.forwardReference || v.noAuth ? [200] : [401, 307], `${id} without a session`)
+      await expectStatus(app, pathname, {}, server.reference || server.forwardReference || server.noAuth ? [200] : [401, 307], `${id} without a session`)
       const body = await expectStatus(app, pathname, { cookie: server.cookie }, [200], `${id} signed in`)
       if (body !== BODY) throw new Error(`${id}: unexpected body ${JSON.stringify(body.slice(0, 80))}`)
       server.rssStart = groupRssMb(app.child.pid)
     }
+    for (const id of variants) {
+      const v = VARIANTS[id]
+      const env = { NEXTAUTH_SECRET: secrets[v.mode], BENCH_PROXY: v.proxy, ...v.env }
+      if (v.mode === 'db') Object.assign(env, { DATABASE_URL: dbUrl, MAGIC_LINK_FILE: linkFile })
+      if (profile) {
+        profiles[id] = path.join(tmp, `profile-${id.replace(':', '-')}-${Date.now()}`)
+        mkdirSync(profiles[id], { recursive: true })
+      }
+      const server = { id, ...v, env, app: null, cookie: undefined, rssStart: null, rssEnd: null, rssMax: 0 }
+      servers.push(server)
+      await start(server)
+    }
     if (dbCookie) rmSync(linkFile, { force: true })
 
+    const url = (s) => s.app.url + pathname
+    const open = (s, conns) => openLoad(Client, { url: url(s), headers: { cookie: s.cookie }, connections: conns, isOk })
     if (profile) {
       for (const s of servers) {
         log(`profile: ${s.id}, ${connections[0]} connections, ${profileSeconds} s…`)
-        await load(autocannon, { url: s.app.url + pathname, cookie: s.cookie, connections: connections[0], duration: 2 })
-        const r = await load(autocannon, { url: s.app.url + pathname, cookie: s.cookie, connections: connections[0], duration: profileSeconds, pgid: s.app.child.pid })
+        s.load = await open(s, connections[0])
+        await load(s, 2)
+        const { latencies, ...r } = await load(s, profileSeconds)
+        s.load.close()
         s.profileRun = r
         log(`  ${r.rps} req/s, ${r.ok} ok, ${r.bad} bad, server CPU ${r.cpuUsPerRequest} µs/request`)
       }
     } else {
+      let fresh = true
       for (const conns of connections) {
         for (let round = 0; round < rounds; round++) {
+          // Every round on fresh processes: one process's own speed (its JIT and heap) is round-to-round noise, not a bias.
+          if (!fresh) {
+            await Promise.all(servers.map((s) => s.app.stop()))
+            for (const s of servers) await start(s)
+          }
+          fresh = false
+          // Every server's connections are opened and answered once before any turn counts (bench/load.mjs).
+          for (const s of servers) s.load = await open(s, conns)
+          for (const s of servers) {
+            if (warmup > 0) await load(s, warmup)
+            // Turns of different servers cannot be told apart in pg_stat_database: one counted turn per server.
+            if (round === 0 && s.mode === 'db') txProbes.push({ variant: s.id, connections: conns, ...(await countedLoad(s)) })
+          }
           for (const mode of usedModes) {
             const group = servers.filter((s) => s.mode === mode)
             // alternate: rotate the order every round, reverse every other round
             const rot = group.map((_, i) => group[(i + round) % group.length])
             const order = round % 2 ? rot.reverse() : rot
-            if (round === 0) {
-              for (const s of order) {
-                const url = s.app.url + pathname
-                if (warmup > 0) await load(autocannon, { url, cookie: s.cookie, connections: conns, duration: warmup })
-                if (slice && s.mode === 'db') {
-                  // Interleaved turns cannot be told apart in pg_stat_database: one counted run per server.
-                  txProbes.push({ variant: s.id, connections: conns, ...(await countedLoad({ url, cookie: s.cookie, connections: conns, duration: 3 })) })
-                }
-              }
-            }
             // --slice: the round's seconds in turns that cycle through the group (see How:)
             const cycles = slice ? Math.max(1, Math.round(duration / slice)) : 1
             const turn = duration / cycles
             const parts = new Map(order.map((s) => [s, []]))
             for (let c = 0; c < cycles; c++) {
               const cyc = order.map((_, i) => order[(i + c) % order.length])
-              for (const s of c % 2 ? cyc.reverse() : cyc) {
-                const opts = { url: s.app.url + pathname, cookie: s.cookie, connections: conns, duration: turn, pgid: s.app.child.pid }
-                parts.get(s).push(s.mode === 'db' && !slice ? await countedLoad(opts) : await load(autocannon, opts))
-              }
+              for (const s of c % 2 ? cyc.reverse() : cyc) parts.get(s).push(await load(s, turn))
             }
             for (const s of order) {
               const r = combineTurns(parts.get(s))
               s.rssMax = Math.max(s.rssMax, groupRssMb(s.app.child.pid))
               samples.push({ variant: s.id, mode: s.mode, connections: conns, round, ...r })
-              log(`${conns} conns, round ${round + 1}/${rounds}, ${s.id}: ${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, CPU ${r.cpuUsPerRequest} µs/req, bad ${r.bad}, errors ${r.errors}${r.dbTx !== undefined ? `, db tx ${r.dbTx}` : ''}`)
+              log(`${conns} conns, round ${round + 1}/${rounds}, ${s.id}: ${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, CPU ${r.cpuUsPerRequest} µs/req, bad ${r.bad}, errors ${r.errors}, reconnects ${r.reconnects}`)
             }
           }
+          for (const s of servers) s.load.close()
         }
       }
     }
@@ -614,9 +643,10 @@ export async function benchServer({
       const b = summarizeProfile(read(profiles['db:pass']), { requests: pass.profileRun.ok + pass.profileRun.bad, window: pass.profileRun.window })
       profileReport = { native: a, pass: b, diff: diffProfiles(a, b), runs: { native: native.profileRun, pass: pass.profileRun } }
       profileReport.others = []
-      for (const [id, label] of [['db:cache-on-noid', 'no forwardIdentity'], ['db:cache-on-base', `baseline lib (${baseline} ${baselineCommit})`]]) {
-        const s = servers.find((x) => x.id === id)
-        if (!s) continue
+      for (const s of servers) {
+        if (s === native || s === pass) continue
+        const { id } = s
+        const label = s.base ? `${s.label} (${baseline} ${baselineCommit})` : s.label
         const summary = summarizeProfile(read(profiles[id]), { requests: s.profileRun.ok + s.profileRun.bad, window: s.profileRun.window })
         profileReport.others.push({ id, label, summary, run: s.profileRun })
       }
@@ -675,7 +705,7 @@ export async function benchServer({
         bad: sum('bad'),
         non2xx: sum('non2xx'),
         errors: sum('errors'),
-        dbTxPerRequest: v.mode === 'db' ? txPerRequest(slice ? txProbes.filter((t) => t.variant === id && t.connections === conns) : mine) : undefined,
+        dbTxPerRequest: v.mode === 'db' ? txPerRequest(txProbes.filter((t) => t.variant === id && t.connections === conns)) : undefined,
         rssStartMb: server?.rssStart,
         rssEndMb: server?.rssEnd,
         rssMaxMb: server?.rssMax || undefined,
@@ -727,9 +757,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       options: {
       duration: { type: 'string', default: '10' },
       rounds: { type: 'string', default: '3' },
-      slice: { type: 'string', default: '0' },
+      slice: { type: 'string', default: '2' },
       connections: { type: 'string', default: '10,100' },
-      warmup: { type: 'string', default: '2' },
+      warmup: { type: 'string', default: '3' },
       modes: { type: 'string', default: 'jwt,db' },
       variants: { type: 'string' },
       path: { type: 'string', default: BENCH_PATH },

@@ -16,7 +16,7 @@
 //   the same request headers through Next's own protocol: that part of their cost is
 //   Next's, and any proxy that hands headers to a route pays it.
 //
-//   node bench/server.mjs [--duration 10] [--rounds 3] [--slice 2] [--connections 10,100] [--warmup 3]
+//   node bench/server.mjs [--duration 10] [--rounds 3] [--slice 1] [--connections 10,100] [--warmup 10]
 //                         [--modes jwt,db] [--variants id,…] [--path /api/bench-ping] [--no-install] [--keep-temp]
 //   node bench/server.mjs --profile [--profile-seconds 20] [--connections 10]
 //   --baseline <git ref> adds the native variants (JWT and database, with and without
@@ -64,7 +64,7 @@
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { spawn, execFileSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -92,9 +92,13 @@ import { summarizeProfile, formatProfile, diffProfiles } from './profile.mjs'
 import { openLoad, percentiles } from './load.mjs'
 
 const DB_APP_DIR = path.join(REPO_ROOT, 'examples', 'next-app-db')
-// The load's connections stay open, idle, while the other servers take their turns (bench/load.mjs):
-// longer than Node's default 5 s keep-alive, which would close them and make the next turn open new ones.
+// A server waits, idle, while the other servers take their turns (bench/load.mjs). Its connections
+// stay open (a keep-alive longer than Node's default 5 s, which would close them and make the next
+// turn open new ones), and V8's memory reducer is off: after about 10 s without load it shrinks the
+// heap, and a Next server then served about 0.7x for its next 10 s of load (measured here), a cost
+// of taking turns that a server under steady load never pays. Every variant runs with both.
 const NEXT_START_ARGS = ['--keepAliveTimeout', String(3600_000)]
+const NODE_ARGS = ['--no-memory-reducer', '--random-seed=1', '--hash-seed=1']
 const BENCH_PATH = '/api/bench-ping'
 const BODY = 'ok'
 
@@ -295,6 +299,37 @@ function groupRssMb(pgid) {
   return r1(kb / 1024)
 }
 
+/** The pids of a server's process group (`next start` and any children), from /proc. */
+function groupPids(pgid) {
+  const out = []
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[2]) === pgid) out.push(Number(pid))
+    } catch {}
+  }
+  return out
+}
+
+/**
+ * Where the processes run: each server (all its threads) on the last CPU, this
+ * process (the load) on the others, so that a server never shares its CPU with
+ * the load and every server gets the same placement. Linux with taskset and at
+ * least 2 CPUs; otherwise null (not pinned).
+ */
+function pinPlan() {
+  const n = availableParallelism()
+  if (process.platform !== 'linux' || n < 2) return null
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', n === 2 ? '0' : `0-${n - 2}`, String(process.pid)], { stdio: 'ignore' })
+  } catch {
+    return null
+  }
+  return { server: String(n - 1), load: n === 2 ? '0' : `0-${n - 2}` }
+}
+
 /** CPU time (ms, user + system) used so far by a server's process group, from /proc (10 ms ticks). */
 function groupCpuMs(pgid) {
   let ticks = 0
@@ -349,7 +384,7 @@ async function startProfiled(appDir, { env, profileDir }) {
   const port = await getFreePort()
   const url = `http://127.0.0.1:${port}`
   const bin = path.join(appDir, 'node_modules', 'next', 'dist', 'bin', 'next')
-  const args = ['--cpu-prof', '--cpu-prof-interval', '200', `--cpu-prof-dir=${profileDir}`, bin, 'start', '-p', String(port), '-H', '127.0.0.1', ...NEXT_START_ARGS]
+  const args = [...NODE_ARGS, '--cpu-prof', '--cpu-prof-interval', '200', `--cpu-prof-dir=${profileDir}`, bin, 'start', '-p', String(port), '-H', '127.0.0.1', ...NEXT_START_ARGS]
   const child = spawn(process.execPath, args, { cwd: appDir, env: childEnv({ PORT: String(port), NEXTAUTH_URL: url, ...env }), stdio: 'ignore', detached: true })
   const exited = new Promise((r) => child.once('exit', r))
   for (let i = 0; ; i++) {
@@ -453,9 +488,9 @@ function baselineApp(tmp, name, fromDir, ref, addon, log) {
 export async function benchServer({
   duration = 10,
   rounds = 3,
-  slice = 2,
+  slice = 1,
   connections = [10, 100],
-  warmup = 3,
+  warmup = 10,
   modes = ['jwt', 'db'],
   variants = Object.keys(VARIANTS).filter((v) => modes.includes(VARIANTS[v].mode)),
   pathname = BENCH_PATH,
@@ -465,6 +500,7 @@ export async function benchServer({
   profileSeconds = 20,
   reuse = null,
   baseline = null,
+  pinCpus = true,
   log = (msg) => console.error(`[bench:server] ${msg}`),
 } = {}) {
   const t0 = Date.now()
@@ -508,6 +544,7 @@ export async function benchServer({
   let dbName = null
   const profiles = {}
   let baselineCommit = null
+  let pin = null
   try {
     const dirs = {}
     if (usedModes.includes('jwt')) dirs.jwt = await prepareApp(tmp, 'jwt', EXAMPLE_DIR, JWT_PROXY, logFile, log, reuse)
@@ -516,6 +553,9 @@ export async function benchServer({
       const addon = baselineAddon(baseline, log)
       for (const mode of usedModes) baselineCommit = baselineApp(tmp, `${mode}-base`, dirs[mode], baseline, addon, log).commit
     }
+    // After the builds (which use every CPU); PostgreSQL, started next, stays with the load.
+    pin = pinCpus ? pinPlan() : null
+    log(pin ? `servers pinned to CPU ${pin.server}; this process (the load) and PostgreSQL to CPU ${pin.load}` : 'not pinned: the servers and the load share every CPU')
     if (usedModes.includes('db')) {
       log('database mode: starting a throw-away PostgreSQL cluster…')
       cluster = await startCluster()
@@ -527,32 +567,44 @@ export async function benchServer({
     const secrets = { jwt: randomBytes(32).toString('base64url'), db: randomBytes(32).toString('base64url') }
     const linkFile = path.join(tmp, 'magic-links.jsonl')
 
-    let dbCookie = null
-    // Starts a server's process (again): on the first start it signs in; every start passes the same checks.
+    // Sign in once per mode, through the real next-auth flows, on a server started for that alone, so
+    // that every measured server has the same history (a sign-in loads next-auth's routes and, in
+    // database mode, the adapter's pool into the process that serves it).
+    const cookies = {}
+    for (const mode of usedModes) {
+      const app = await startApp(dirs[mode], {
+        env: { NEXTAUTH_SECRET: secrets[mode], BENCH_PROXY: 'pass', ...(mode === 'db' ? { DATABASE_URL: dbUrl, MAGIC_LINK_FILE: linkFile } : {}) },
+        logFile,
+      })
+      try {
+        if (mode === 'jwt') {
+          const jar = await signIn(app.url, DEMO_USER)
+          cookies.jwt = `${SESSION_COOKIE}=${jar.get(SESSION_COOKIE)}`
+        } else {
+          const { token } = await signInByEmail(app.url, linkFile, 'bench@example.com')
+          if (!token) throw new Error('magic-link sign-in did not set a session cookie')
+          cookies.db = `${SESSION_COOKIE}=${token}`
+        }
+      } finally {
+        await app.stop()
+      }
+    }
+    rmSync(linkFile, { force: true })
     const start = async (server) => {
       const { id } = server
       log(`${id}: next start…`)
       const appDir = server.base ? path.join(tmp, `${server.mode}-base`) : dirs[server.mode]
       server.app = profile
         ? await startProfiled(appDir, { env: server.env, profileDir: profiles[id] })
-        : await startApp(appDir, { env: server.env, logFile, args: NEXT_START_ARGS })
+        : await startApp(appDir, { env: server.env, logFile, args: NEXT_START_ARGS, nodeArgs: NODE_ARGS })
       const { app } = server
-      if (server.cookie === undefined && server.mode === 'jwt') {
-        const jar = await signIn(app.url, DEMO_USER)
-        server.cookie = `${SESSION_COOKIE}=${jar.get(SESSION_COOKIE)}`
-      } else if (server.cookie === undefined) {
-        if (!dbCookie) {
-          const { token } = await signInByEmail(app.url, linkFile, 'bench@example.com')
-          if (!token) throw new Error('magic-link sign-in did not set a session cookie')
-          dbCookie = `${SESSION_COOKIE}=${token}`
-        }
-        server.cookie = dbCookie
-      }
+      server.cookie = cookies[server.mode]
       // Sanity: the proxy decides (a denial without the cookie, except pass-through) and allows with it.
       await expectStatus(app, pathname, {}, server.reference || server.forwardReference || server.noAuth ? [200] : [401, 307], `${id} without a session`)
       const body = await expectStatus(app, pathname, { cookie: server.cookie }, [200], `${id} signed in`)
       if (body !== BODY) throw new Error(`${id}: unexpected body ${JSON.stringify(body.slice(0, 80))}`)
       server.rssStart = groupRssMb(app.child.pid)
+      if (pin) for (const pid of groupPids(app.child.pid)) execFileSync('taskset', ['-a', '-p', '-c', pin.server, String(pid)], { stdio: 'ignore' })
     }
     for (const id of variants) {
       const v = VARIANTS[id]
@@ -562,11 +614,10 @@ export async function benchServer({
         profiles[id] = path.join(tmp, `profile-${id.replace(':', '-')}-${Date.now()}`)
         mkdirSync(profiles[id], { recursive: true })
       }
-      const server = { id, ...v, env, app: null, cookie: undefined, rssStart: null, rssEnd: null, rssMax: 0 }
+      const server = { id, ...v, env, app: null, cookie: null, rssStart: null, rssEnd: null, rssMax: 0 }
       servers.push(server)
       await start(server)
     }
-    if (dbCookie) rmSync(linkFile, { force: true })
 
     const url = (s) => s.app.url + pathname
     const open = (s, conns) => openLoad(Client, { url: url(s), headers: { cookie: s.cookie }, connections: conns, isOk })
@@ -574,32 +625,26 @@ export async function benchServer({
       for (const s of servers) {
         log(`profile: ${s.id}, ${connections[0]} connections, ${profileSeconds} s…`)
         s.load = await open(s, connections[0])
-        await load(s, 2)
+        await load(s, warmup)
         const { latencies, ...r } = await load(s, profileSeconds)
         s.load.close()
         s.profileRun = r
         log(`  ${r.rps} req/s, ${r.ok} ok, ${r.bad} bad, server CPU ${r.cpuUsPerRequest} µs/request`)
       }
     } else {
-      let fresh = true
       for (const conns of connections) {
+        // Every server's connections are opened and answered once, then every server is warmed
+        // (JIT, heap) before any turn counts (bench/load.mjs).
+        for (const s of servers) s.load = await open(s, conns)
+        for (const s of servers) {
+          if (warmup > 0) await load(s, warmup)
+          // Turns of different servers cannot be told apart in pg_stat_database: one counted turn per server.
+          if (s.mode === 'db') txProbes.push({ variant: s.id, connections: conns, ...(await countedLoad(s)) })
+        }
         for (let round = 0; round < rounds; round++) {
-          // Every round on fresh processes: one process's own speed (its JIT and heap) is round-to-round noise, not a bias.
-          if (!fresh) {
-            await Promise.all(servers.map((s) => s.app.stop()))
-            for (const s of servers) await start(s)
-          }
-          fresh = false
-          // Every server's connections are opened and answered once before any turn counts (bench/load.mjs).
-          for (const s of servers) s.load = await open(s, conns)
-          for (const s of servers) {
-            if (warmup > 0) await load(s, warmup)
-            // Turns of different servers cannot be told apart in pg_stat_database: one counted turn per server.
-            if (round === 0 && s.mode === 'db') txProbes.push({ variant: s.id, connections: conns, ...(await countedLoad(s)) })
-          }
           for (const mode of usedModes) {
             const group = servers.filter((s) => s.mode === mode)
-            // alternate: rotate the order every round, reverse every other round
+            // rotate the order every round, reverse it every other round
             const rot = group.map((_, i) => group[(i + round) % group.length])
             const order = round % 2 ? rot.reverse() : rot
             // --slice: the round's seconds in turns that cycle through the group (see How:)
@@ -617,8 +662,8 @@ export async function benchServer({
               log(`${conns} conns, round ${round + 1}/${rounds}, ${s.id}: ${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, CPU ${r.cpuUsPerRequest} µs/req, bad ${r.bad}, errors ${r.errors}, reconnects ${r.reconnects}`)
             }
           }
-          for (const s of servers) s.load.close()
         }
+        for (const s of servers) s.load.close()
       }
     }
     for (const s of servers) s.rssEnd = groupRssMb(s.app.child.pid)
@@ -663,6 +708,7 @@ export async function benchServer({
       const v = VARIANTS[id]
       const mine = samples.filter((s) => s.variant === id && s.connections === conns)
       if (!mine.length) continue
+      // per-round ratios against a reference variant of the same mode, connections and round
       // per-round ratios against a reference variant of the same mode, connections and round
       const ratiosTo = (flag) => {
         const refId = variants.find((x) => VARIANTS[x].mode === v.mode && VARIANTS[x][flag])
@@ -718,7 +764,7 @@ export async function benchServer({
     samples,
     profile: profileReport,
     seconds,
-    config: { duration, rounds, slice, connections, warmup, variants, path: pathname, node: process.version, nextAuthNative: 'this checkout', baseline: baseline ? { ref: baseline, commit: baselineCommit } : null },
+    config: { duration, rounds, slice, connections, warmup, variants, pinned: pin, path: pathname, node: process.version, nextAuthNative: 'this checkout', baseline: baseline ? { ref: baseline, commit: baselineCommit } : null },
   }
 }
 
@@ -757,9 +803,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       options: {
       duration: { type: 'string', default: '10' },
       rounds: { type: 'string', default: '3' },
-      slice: { type: 'string', default: '2' },
+      slice: { type: 'string', default: '1' },
       connections: { type: 'string', default: '10,100' },
-      warmup: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '10' },
       modes: { type: 'string', default: 'jwt,db' },
       variants: { type: 'string' },
       path: { type: 'string', default: BENCH_PATH },
@@ -769,6 +815,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       'profile-seconds': { type: 'string', default: '20' },
       reuse: { type: 'string' },
       baseline: { type: 'string' },
+      'no-pin': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
       },
     })
@@ -797,6 +844,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     profileSeconds: Number(values['profile-seconds']),
     reuse: values.reuse ?? null,
     baseline: values.baseline ?? null,
+    pinCpus: !values['no-pin'],
   })
   if (out.profile) console.log(formatProfile(out.profile))
   else console.log(formatRows(out.rows))

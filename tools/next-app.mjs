@@ -205,10 +205,10 @@ export function getFreePort() {
  * server's own URL, PORT to the chosen port. host: null = Next's default (all
  * interfaces), with url http://localhost:PORT.
  */
-export async function startApp(appDir, { port, host = '127.0.0.1', env = {}, logFile, echo = false, readyTimeoutMs = 60_000, inheritStdio = false, args: extra = [] } = {}) {
+export async function startApp(appDir, { port, host = '127.0.0.1', env = {}, logFile, echo = false, readyTimeoutMs = 60_000, inheritStdio = false, args: extra = [], nodeArgs = [] } = {}) {
   port ??= await getFreePort()
   const url = `http://${host ?? 'localhost'}:${port}`
-  const args = [nextBin(appDir), 'start', '-p', String(port), ...extra]
+  const args = [...nodeArgs, nextBin(appDir), 'start', '-p', String(port), ...extra]
   if (host) args.push('-H', host)
   const child = track(
     spawn(process.execPath, args, {
